@@ -1,0 +1,162 @@
+/**
+ * How one session is laid out as flat string fields: the same layout in the Redis hash and in the memory store,
+ * so both stores hold the same bytes and the same code decodes them.
+ *
+ * - `_`-prefixed fields are sessionkit's own metadata (user, times, device...).
+ * - `d:<key>` holds the JSON of a top-level session key.
+ * - `n:<namespace>:<key>` holds the JSON of a namespaced key. Namespace names cannot contain `:`, so the split is
+ *   unambiguous. One field per key is what lets two requests that change different keys both win.
+ *
+ * @module
+ */
+import { InvalidSessionKeyError } from './errors.js'
+import { decodeUserId } from './user-id.js'
+
+/** Metadata field names. Short on purpose: they are repeated in every session in Redis. */
+export const META = {
+  user: '_u',
+  createdAt: '_c',
+  signedInAt: '_si',
+  absoluteDeadline: '_ab',
+  lastSeen: '_ls',
+  ip: '_ip',
+  device: '_dv',
+  impersonator: '_im',
+  rememberMe: '_rm',
+} as const
+
+export const DATA_PREFIX = 'd:'
+export const NAMESPACE_PREFIX = 'n:'
+
+export const MAX_KEY_LENGTH = 256
+const NAMESPACE_NAME = /^[A-Za-z0-9_.-]{1,64}$/
+
+export function dataField(key: string): string {
+  return DATA_PREFIX + key
+}
+
+export function namespaceField(namespace: string, key: string): string {
+  return `${NAMESPACE_PREFIX}${namespace}:${key}`
+}
+
+export function namespacePrefix(namespace: string): string {
+  return `${NAMESPACE_PREFIX}${namespace}:`
+}
+
+export function assertSessionKey(key: unknown): asserts key is string {
+  if (typeof key !== 'string' || key.length === 0 || key.length > MAX_KEY_LENGTH) {
+    throw new InvalidSessionKeyError(
+      `a session key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${describe(key)}`,
+    )
+  }
+}
+
+export function assertNamespaceName(name: unknown): asserts name is string {
+  if (typeof name !== 'string' || !NAMESPACE_NAME.test(name)) {
+    throw new InvalidSessionKeyError(
+      `a namespace name must match ${String(NAMESPACE_NAME)}, got ${describe(name)}`,
+    )
+  }
+}
+
+function describe(value: unknown): string {
+  return typeof value === 'string' ? JSON.stringify(value.slice(0, 40)) : typeof value
+}
+
+/** Device details parsed from the User-Agent at sign-in. */
+export interface DeviceInfo {
+  /** Browser name, e.g. `Chrome`, `Mobile Safari`; empty when unknown. */
+  readonly browser: string
+  /** Operating system name, e.g. `Windows`, `iOS`; empty when unknown. */
+  readonly os: string
+  /** Device type as the detector names it: `desktop`, `smartphone`, `tablet`, `phablet`, `tv`...; empty when unknown. */
+  readonly deviceType: string
+  /** Marketing name where known, e.g. `iPhone`, `Galaxy S23 Ultra`; empty otherwise. */
+  readonly deviceName: string
+}
+
+/** Session metadata as decoded from the store. Times are epoch milliseconds. */
+export interface SessionMeta {
+  readonly userId: string | undefined
+  readonly createdAt: number
+  readonly signedInAt: number | undefined
+  readonly absoluteExpiresAt: number
+  readonly lastSeenAt: number
+  readonly ipAddress: string | undefined
+  readonly device: DeviceInfo | undefined
+  readonly impersonator: string | undefined
+  readonly rememberMe: boolean
+}
+
+/** A session as decoded: metadata, and the raw JSON of every data and namespace field. */
+export interface DecodedSession {
+  readonly meta: SessionMeta
+  readonly values: Map<string, string>
+}
+
+/**
+ * Decodes stored fields. Returns `undefined` when the metadata is missing or malformed: such a session is treated
+ * as absent (fail closed), never as one without deadlines.
+ */
+export function decodeFields(fields: Iterable<readonly [string, string]>): DecodedSession | undefined {
+  const values = new Map<string, string>()
+  const raw = new Map<string, string>()
+  for (const [name, value] of fields) {
+    if (name.startsWith('_')) raw.set(name, value)
+    else if (name.startsWith(DATA_PREFIX) || name.startsWith(NAMESPACE_PREFIX)) values.set(name, value)
+  }
+  const createdAt = toTime(raw.get(META.createdAt))
+  const absoluteExpiresAt = toTime(raw.get(META.absoluteDeadline))
+  const lastSeenAt = toTime(raw.get(META.lastSeen))
+  if (createdAt === undefined || absoluteExpiresAt === undefined || lastSeenAt === undefined) return undefined
+  const encodedUser = raw.get(META.user)
+  let userId: string | undefined
+  if (encodedUser !== undefined) {
+    try {
+      userId = decodeUserId(encodedUser)
+    } catch {
+      return undefined
+    }
+    if (userId.length === 0) return undefined
+  }
+  const signedInAt = toTime(raw.get(META.signedInAt))
+  if (userId !== undefined && signedInAt === undefined) return undefined
+  return {
+    meta: {
+      userId,
+      createdAt,
+      signedInAt,
+      absoluteExpiresAt,
+      lastSeenAt,
+      ipAddress: raw.get(META.ip),
+      device: decodeDevice(raw.get(META.device)),
+      impersonator: raw.get(META.impersonator),
+      rememberMe: raw.get(META.rememberMe) === '1',
+    },
+    values,
+  }
+}
+
+function toTime(value: string | undefined): number | undefined {
+  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined
+  return Number(value)
+}
+
+/** Device info is stored as a compact JSON array `[browser, os, deviceType, deviceName]`. */
+export function encodeDevice(device: DeviceInfo): string {
+  return JSON.stringify([device.browser, device.os, device.deviceType, device.deviceName])
+}
+
+export function decodeDevice(text: string | undefined): DeviceInfo | undefined {
+  if (text === undefined) return undefined
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (!Array.isArray(parsed) || parsed.length !== 4 || !parsed.every((v) => typeof v === 'string')) {
+      return undefined
+    }
+    const [browser, os, deviceType, deviceName] = parsed as [string, string, string, string]
+    return { browser, os, deviceType, deviceName }
+  } catch {
+    return undefined
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Session values are JSON, and only JSON that reads back exactly as it was written: anything else is refused at
+ * `set()` time with an error naming the key, before it can reach the store ("store simple primitives", as
+ * GitLab's guide puts it, enforced). Reading back is prototype-safe.
+ *
+ * @module
+ */
+import { InvalidSessionValueError } from './errors.js'
+
+/** A value that survives `JSON.stringify` → `JSON.parse` unchanged. */
+export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue }
+
+/** Deepest nesting accepted, so neither stringify nor parse can exhaust the stack. */
+export const MAX_JSON_DEPTH = 64
+
+/**
+ * Checks that `value` is JSON-safe and returns its JSON text.
+ *
+ * @param key the session key, used in the error message
+ * @throws {InvalidSessionValueError} naming the key and the path of the first offending part
+ */
+export function encodeJsonValue(key: string, value: unknown): string {
+  assertJsonSafe(key, value, '$', 0, [])
+  return JSON.stringify(value)
+}
+
+function assertJsonSafe(key: string, value: unknown, path: string, depth: number, ancestors: object[]): void {
+  switch (typeof value) {
+    case 'string':
+    case 'boolean':
+      return
+    case 'number':
+      if (!Number.isFinite(value)) fail(key, path, `${String(value)} is not a finite number`)
+      return
+    case 'object':
+      break
+    case 'undefined':
+      return fail(key, path, 'undefined is not JSON (use delete() to remove a key)')
+    default:
+      return fail(key, path, `a ${typeof value} is not JSON`)
+  }
+  if (value === null) return
+  if (depth >= MAX_JSON_DEPTH) fail(key, path, `nesting is deeper than ${MAX_JSON_DEPTH} levels`)
+  if (ancestors.includes(value)) fail(key, path, 'the value contains a cycle')
+  if (Object.getOwnPropertySymbols(value).length > 0) fail(key, path, 'symbol keys are not JSON')
+  ancestors.push(value)
+  if (Array.isArray(value)) {
+    if (Object.getPrototypeOf(value) !== Array.prototype) fail(key, path, 'array subclasses are not JSON')
+    for (let i = 0; i < value.length; i++) {
+      if (!(i in value)) fail(key, `${path}[${i}]`, 'sparse arrays are not JSON')
+      assertJsonSafe(key, value[i], `${path}[${i}]`, depth + 1, ancestors)
+    }
+    if (Object.keys(value).length !== value.length)
+      fail(key, path, 'arrays with extra properties are not JSON')
+  } else {
+    const proto: unknown = Object.getPrototypeOf(value)
+    if (proto !== Object.prototype && proto !== null) {
+      const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown'
+      fail(key, path, `a ${name} instance is not a plain object`)
+    }
+    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+      fail(key, path, 'objects with toJSON() do not read back unchanged')
+    }
+    for (const [k, v] of Object.entries(value)) {
+      if (k === '__proto__') fail(key, `${path}.__proto__`, 'the key "__proto__" is not allowed')
+      assertJsonSafe(key, v, `${path}.${k}`, depth + 1, ancestors)
+    }
+    // Non-enumerable own properties would silently vanish.
+    if (Object.getOwnPropertyNames(value).length !== Object.keys(value).length) {
+      fail(key, path, 'non-enumerable properties are not JSON')
+    }
+  }
+  ancestors.pop()
+}
+
+function fail(key: string, path: string, reason: string): never {
+  throw new InvalidSessionValueError(key, path, reason)
+}
+
+/**
+ * Parses JSON text from the store without ever letting `__proto__` (or `constructor.prototype`) reach an
+ * object's prototype chain: such keys are dropped. Returns `undefined` for text that is not valid JSON.
+ */
+export function parseJsonSafe(text: string): JsonValue | undefined {
+  try {
+    // Fast path: the scan is far cheaper than a reviver, and almost no real value contains these words.
+    if (!text.includes('__proto__') && !text.includes('constructor')) return JSON.parse(text) as JsonValue
+    return JSON.parse(text, dropPrototypeKeys) as JsonValue
+  } catch {
+    return undefined
+  }
+}
+
+function dropPrototypeKeys(this: unknown, key: string, value: unknown): unknown {
+  if (key === '__proto__') return undefined
+  if (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)
+    return undefined
+  return value
+}

@@ -1,0 +1,168 @@
+/**
+ * The session cookie: options checked once at construction, the value read from a `Cookie` header, and
+ * `Set-Cookie` values written with the `cookie` library (which validates every attribute it serialises).
+ *
+ * Reading is done here rather than with `cookie.parse`, on purpose: the library trims whitespace around names
+ * and keeps only the first of duplicate names, and a session layer must do neither. A name only matches
+ * byte-for-byte (`__Host-sid ` or `\u2000__Host-sid` are other cookies, see the cookie-prefix bypass research),
+ * and several *different* values for our name are refused as ambiguous instead of guessing which one the
+ * browser meant (a subdomain or a longer Path can plant one in front of ours).
+ *
+ * @module
+ */
+import { serialize } from 'cookie'
+import { InvalidOptionsError } from '../core/errors.js'
+import { isWellFormedToken } from '../core/token.js'
+
+export interface SessionCookieOptions {
+  /** Cookie name without prefix. Default `sid`. */
+  readonly name?: string
+  /**
+   * Add the `__Host-` prefix (default false): the browser then only accepts the cookie from this exact host,
+   * over HTTPS, with `Path=/` and no `Domain`, which stops subdomains from planting one. Needs `secure: true`.
+   */
+  readonly hostPrefix?: boolean
+  /**
+   * Send the cookie over HTTPS only (default true). Setting it to false is the explicit development override for
+   * plain-HTTP localhost; never do it in production.
+   */
+  readonly secure?: boolean
+  /** Default `lax`. `none` needs `secure: true`. */
+  readonly sameSite?: 'lax' | 'strict' | 'none'
+  /** Default `/`. */
+  readonly path?: string
+  /** Default none (host-only cookie, the safest). */
+  readonly domain?: string
+}
+
+export interface ResolvedCookieOptions {
+  readonly name: string
+  readonly secure: boolean
+  readonly sameSite: 'lax' | 'strict' | 'none'
+  readonly path: string
+  readonly domain: string | undefined
+}
+
+/** What the request's `Cookie` header says about our session cookie. */
+export type CookieReading =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'token'; readonly token: string }
+  /** Present, but not a token we could have issued. */
+  | { readonly kind: 'malformed' }
+  /** Several different values for our name. */
+  | { readonly kind: 'ambiguous' }
+
+// RFC 6265 cookie-name token characters.
+const NAME_PATTERN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/
+const PATH_PATTERN = /^\/[\x21-\x3a\x3c-\x7e]*$/
+const DOMAIN_PATTERN = /^\.?[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i
+// Browsers cap Max-Age at 400 days (RFC 6265bis 5.6.2).
+const MAX_AGE_LIMIT_SECONDS = 400 * 24 * 3600
+
+/** Validates cookie options. Throws {@link InvalidOptionsError} with the reason. */
+export function resolveCookieOptions(options: SessionCookieOptions = {}): ResolvedCookieOptions {
+  const base = options.name ?? 'sid'
+  if (typeof base !== 'string' || !NAME_PATTERN.test(base)) {
+    throw new InvalidOptionsError(
+      `cookie.name must be 1-128 RFC 6265 token characters, got ${JSON.stringify(base)}`,
+    )
+  }
+  if (/^__(host|secure)-/i.test(base)) {
+    throw new InvalidOptionsError('cookie.name must not carry a prefix: use cookie.hostPrefix: true instead')
+  }
+  const secure = options.secure ?? true
+  const sameSite = options.sameSite ?? 'lax'
+  const path = options.path ?? '/'
+  const domain = options.domain
+  if (typeof secure !== 'boolean') throw new InvalidOptionsError('cookie.secure must be a boolean')
+  if (!['lax', 'strict', 'none'].includes(sameSite)) {
+    throw new InvalidOptionsError(
+      `cookie.sameSite must be 'lax', 'strict' or 'none', got ${JSON.stringify(sameSite)}`,
+    )
+  }
+  if (sameSite === 'none' && !secure) {
+    throw new InvalidOptionsError(
+      "cookie.sameSite 'none' requires cookie.secure: true (browsers drop it otherwise)",
+    )
+  }
+  if (typeof path !== 'string' || !PATH_PATTERN.test(path)) {
+    throw new InvalidOptionsError(`cookie.path must start with / and contain no ; or control characters`)
+  }
+  if (domain !== undefined && (typeof domain !== 'string' || !DOMAIN_PATTERN.test(domain))) {
+    throw new InvalidOptionsError(`cookie.domain must be a plain host name, got ${JSON.stringify(domain)}`)
+  }
+  if (options.hostPrefix === true) {
+    if (!secure) throw new InvalidOptionsError('cookie.hostPrefix requires cookie.secure: true')
+    if (path !== '/') throw new InvalidOptionsError('cookie.hostPrefix requires cookie.path "/"')
+    if (domain !== undefined) throw new InvalidOptionsError('cookie.hostPrefix forbids cookie.domain')
+  }
+  return Object.freeze({
+    name: options.hostPrefix === true ? `__Host-${base}` : base,
+    secure,
+    sameSite,
+    path,
+    domain,
+  })
+}
+
+/** Finds our cookie in a `Cookie` header, by exact name. */
+export function readSessionCookie(header: string | undefined, name: string): CookieReading {
+  if (header === undefined || header === '' || !header.includes(name)) return { kind: 'none' }
+  let found: string | undefined
+  let start = 0
+  while (start < header.length) {
+    let end = header.indexOf(';', start)
+    if (end === -1) end = header.length
+    // Browsers separate pairs with "; ": skip exactly the spaces after the separator, nothing else.
+    let i = start
+    while (header.charCodeAt(i) === 0x20) i++
+    const eq = header.indexOf('=', i)
+    if (eq !== -1 && eq < end && eq - i === name.length && header.startsWith(name, i)) {
+      const value = header.slice(eq + 1, end)
+      if (found !== undefined && found !== value) return { kind: 'ambiguous' }
+      found = value
+    }
+    start = end + 1
+  }
+  if (found === undefined) return { kind: 'none' }
+  return isWellFormedToken(found) ? { kind: 'token', token: found } : { kind: 'malformed' }
+}
+
+/**
+ * The `Set-Cookie` value carrying `token`.
+ *
+ * @param expiresAt for a persistent ("remember me") cookie, when it should expire (epoch ms); omit for a
+ *   browser-session cookie
+ */
+export function serializeSessionCookie(
+  options: ResolvedCookieOptions,
+  token: string,
+  expiresAt?: number,
+  now: number = Date.now(),
+): string {
+  const maxAge =
+    expiresAt === undefined
+      ? undefined
+      : Math.max(0, Math.min(MAX_AGE_LIMIT_SECONDS, Math.floor((expiresAt - now) / 1000)))
+  return serialize(options.name, token, {
+    httpOnly: true,
+    secure: options.secure,
+    sameSite: options.sameSite,
+    path: options.path,
+    ...(options.domain === undefined ? {} : { domain: options.domain }),
+    ...(maxAge === undefined ? {} : { maxAge }),
+  })
+}
+
+/** The `Set-Cookie` value that deletes the cookie. */
+export function serializeClearedCookie(options: ResolvedCookieOptions): string {
+  return serialize(options.name, '', {
+    httpOnly: true,
+    secure: options.secure,
+    sameSite: options.sameSite,
+    path: options.path,
+    ...(options.domain === undefined ? {} : { domain: options.domain }),
+    maxAge: 0,
+    expires: new Date(0),
+  })
+}

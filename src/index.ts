@@ -1,0 +1,37 @@
+/**
+ * sessionkit: Redis-backed sessions with active-session tracking.
+ *
+ * @module
+ */
+export { createSessionkit, Sessionkit } from './core/sessionkit.js'
+export type { RequestBinding, RevokeAllOptions } from './core/sessionkit.js'
+export { Session } from './core/session.js'
+export type { ActiveSession, SignInOptions } from './core/session.js'
+export { NamespacedSessionStore } from './core/namespaced-store.js'
+export { currentSession, withSession, detachedSession } from './core/current.js'
+export { DEFAULTS } from './core/options.js'
+export type { SessionkitOptions } from './core/options.js'
+export type { JsonValue } from './core/json.js'
+export type { UserIdInput } from './core/user-id.js'
+export type { DeviceInfo, DeviceParser, DeviceCategory } from './core/device.js'
+export { createDeviceParser, deviceCategory } from './core/device.js'
+export type { SessionCookieOptions } from './http/cookie.js'
+export {
+  SessionkitError,
+  InvalidOptionsError,
+  InvalidSessionValueError,
+  InvalidSessionKeyError,
+  SessionTooLargeError,
+  InvalidUserIdError,
+  StoreUnavailableError,
+  SessionConflictError,
+  NoRequestError,
+  HeadersSentError,
+} from './core/errors.js'
+export type { SessionkitErrorCode } from './core/errors.js'
+export { MemoryStore } from './stores/memory-store.js'
+export type { MemoryStoreOptions } from './stores/memory-store.js'
+export { RedisStore } from './stores/redis/redis-store.js'
+export type { RedisStoreOptions } from './stores/redis/redis-store.js'
+export type { RedisClientLike } from './stores/redis/redis-client.js'
+export type { SessionStore, StorePolicy } from './stores/store.js'

@@ -1,0 +1,335 @@
+/**
+ * An in-process store with the same semantics as the Redis store (the same contract tests run against both). It
+ * is the embedded default of the demo and the store of the test kit; it does not share sessions between
+ * processes, so production apps use {@link RedisStore}.
+ *
+ * @module
+ */
+import { InvalidOptionsError } from '../core/errors.js'
+import { META } from '../core/fields.js'
+import { refFromParts, type SessionRef } from '../core/token.js'
+import { decodeUserId, type UserRef } from '../core/user-id.js'
+import type {
+  CleanupResult,
+  CreateResult,
+  CreateSpec,
+  ListResult,
+  LoadResult,
+  RevokeSpec,
+  ScannedSession,
+  SessionDelta,
+  SessionStore,
+  StoredFields,
+  StorePolicy,
+} from './store.js'
+
+export interface MemoryStoreOptions {
+  /** The clock, in epoch ms. Tests pass a fake one; default `Date.now`. */
+  readonly now?: () => number
+  /** How often expired entries are swept from memory, in ms (default 60 000; 0 turns the sweep off). */
+  readonly sweepIntervalMs?: number
+}
+
+interface StoredSession {
+  readonly tag: string
+  readonly fields: Map<string, string>
+  expiresAt: number
+}
+
+interface UserIndex {
+  readonly tag: string
+  readonly encoded: string
+  /** session hash → idle deadline, like the Redis ZSET's scores. */
+  readonly entries: Map<string, number>
+  expiresAt: number
+}
+
+/**
+ * Keeps sessions in this process's memory.
+ *
+ * @example
+ * ```ts
+ * const kit = createSessionkit({ store: new MemoryStore() })
+ * ```
+ */
+export class MemoryStore implements SessionStore {
+  readonly #now: () => number
+  readonly #sessions = new Map<string, StoredSession>()
+  readonly #indexes = new Map<string, UserIndex>()
+  readonly #sweeper: NodeJS.Timeout | undefined
+
+  constructor(options: MemoryStoreOptions = {}) {
+    this.#now = options.now ?? Date.now
+    const interval = options.sweepIntervalMs ?? 60_000
+    if (!Number.isSafeInteger(interval) || interval < 0) {
+      throw new InvalidOptionsError(`sweepIntervalMs must be a non-negative integer, got ${String(interval)}`)
+    }
+    if (interval > 0) {
+      this.#sweeper = setInterval(() => {
+        this.sweep()
+      }, interval)
+      this.#sweeper.unref()
+    }
+  }
+
+  /** Drops expired sessions and indexes from memory. */
+  sweep(): void {
+    const now = this.#now()
+    for (const [id, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(id)
+    for (const [key, index] of this.#indexes) if (index.expiresAt <= now) this.#indexes.delete(key)
+  }
+
+  /** Stops the sweep timer. */
+  close(): void {
+    clearInterval(this.#sweeper)
+  }
+
+  load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
+    const now = this.#now()
+    const session = this.#live(ref.id, now)
+    if (!session) return Promise.resolve({ status: 'missing' })
+    let size = 0
+    for (const [name, value] of session.fields) size += byteLength(name) + byteLength(value)
+    if (size > policy.maxStoredBytes) return Promise.resolve({ status: 'invalid', reason: 'too_large' })
+    const lastSeen = Number(session.fields.get(META.lastSeen))
+    const deadline = Number(session.fields.get(META.absoluteDeadline))
+    if (!Number.isFinite(lastSeen) || !Number.isFinite(deadline)) {
+      return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
+    }
+    const fields = [...session.fields]
+    const user = session.fields.get(META.user)
+    if (now >= deadline) {
+      this.#delete(ref, session)
+      return Promise.resolve({ status: 'missing' })
+    }
+    let touched = false
+    if (now - lastSeen >= policy.touchIntervalMs) {
+      const idle = user === undefined ? policy.anonymousTimeoutMs : policy.idleTimeoutMs
+      const expires = Math.min(now + idle, deadline)
+      session.fields.set(META.lastSeen, String(now))
+      if (ipAddress !== undefined && ipAddress !== '') session.fields.set(META.ip, ipAddress)
+      session.expiresAt = expires
+      if (user !== undefined) this.#indexFor(ref.tag, user, now, true)?.entries.set(ref.hash, expires)
+      if (user !== undefined) this.#extend(ref.tag, user, expires)
+      touched = true
+    }
+    return Promise.resolve({ status: 'found', fields, now, touched })
+  }
+
+  create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult> {
+    const now = this.#now()
+    const { ref, user } = spec
+    if (this.#live(ref.id, now)) return Promise.reject(new Error('sessionkit: session id collision'))
+    const deadline = spec.keepDeadline?.absoluteExpiresAt ?? now + policy.absoluteTimeoutMs
+    if (deadline <= now)
+      return Promise.resolve({ now, absoluteExpiresAt: deadline, evicted: 0, created: false })
+    const idle = user ? policy.idleTimeoutMs : policy.anonymousTimeoutMs
+    const expires = Math.min(now + idle, deadline)
+    const fields = new Map<string, string>(spec.fields.map(([k, v]) => [k, v]))
+    fields.set(META.createdAt, String(spec.createdAt ?? now))
+    fields.set(META.lastSeen, String(now))
+    fields.set(META.absoluteDeadline, String(deadline))
+    let evicted = 0
+    if (user) {
+      fields.set(META.user, user.encoded)
+      fields.set(META.signedInAt, String(spec.keepDeadline?.signedInAt ?? now))
+    }
+    this.#sessions.set(ref.id, { tag: ref.tag, fields, expiresAt: expires })
+    if (user) {
+      const index = this.#indexFor(user.tag, user.encoded, now, true)
+      if (index) {
+        index.entries.set(ref.hash, expires)
+        if (index.entries.size > policy.maxSessionsPerUser) {
+          evicted = this.#enforce(
+            index,
+            user.encoded,
+            policy.maxSessionsPerUser,
+            now,
+            ref.hash,
+            false,
+          ).evicted
+        } else {
+          for (const [hash, score] of index.entries) if (score <= now) index.entries.delete(hash)
+        }
+        this.#extend(user.tag, user.encoded, expires)
+      }
+    }
+    return Promise.resolve({ now, absoluteExpiresAt: deadline, evicted, created: true })
+  }
+
+  save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean> {
+    const session = this.#live(ref.id, this.#now())
+    if (!session || (session.fields.get(META.user) ?? '') !== (user?.encoded ?? ''))
+      return Promise.resolve(false)
+    for (const [name, value] of delta.set) session.fields.set(name, value)
+    for (const name of delta.del) session.fields.delete(name)
+    return Promise.resolve(true)
+  }
+
+  claim(ref: SessionRef): Promise<StoredFields | undefined> {
+    const now = this.#now()
+    const session = this.#live(ref.id, now)
+    if (!session) return Promise.resolve(undefined)
+    this.#delete(ref, session)
+    const deadline = Number(session.fields.get(META.absoluteDeadline))
+    if (!(now < deadline)) return Promise.resolve(undefined)
+    return Promise.resolve([...session.fields])
+  }
+
+  destroy(ref: SessionRef): Promise<boolean> {
+    const session = this.#live(ref.id, this.#now())
+    if (session) this.#delete(ref, session)
+    return Promise.resolve(session !== undefined)
+  }
+
+  list(user: UserRef): Promise<ListResult> {
+    const now = this.#now()
+    const index = this.#indexFor(user.tag, user.encoded, now, false)
+    const sessions = []
+    if (index) {
+      for (const [hash, score] of index.entries) {
+        const session = score > now ? this.#live(`${user.tag}.${hash}`, now) : undefined
+        if (!session || session.fields.get(META.user) !== user.encoded) {
+          index.entries.delete(hash)
+          continue
+        }
+        const fields = [...session.fields].filter(([name]) => name.startsWith('_'))
+        sessions.push({ ref: refFromParts(user.tag, hash), fields, expiresAt: score })
+      }
+    }
+    return Promise.resolve({ now, sessions })
+  }
+
+  revoke(user: UserRef, spec: RevokeSpec): Promise<number> {
+    const now = this.#now()
+    const index = this.#indexFor(user.tag, user.encoded, now, false)
+    const hashes = spec.kind === 'ids' ? spec.hashes : [...(index?.entries.keys() ?? [])]
+    let revoked = 0
+    for (const hash of hashes) {
+      if (spec.kind === 'all' && hash === spec.exceptHash) continue
+      const ref = refFromParts(user.tag, hash)
+      const session = this.#live(ref.id, now)
+      if (session?.fields.get(META.user) === user.encoded) {
+        if (spec.kind === 'all' && spec.spareImpersonated && session.fields.has(META.impersonator)) continue
+        this.#delete(ref, session)
+        revoked++
+      } else if (!session) {
+        index?.entries.delete(hash)
+      }
+    }
+    return Promise.resolve(revoked)
+  }
+
+  cleanup(user: UserRef, policy: StorePolicy, dryRun: boolean): Promise<CleanupResult> {
+    const now = this.#now()
+    const index = this.#indexFor(user.tag, user.encoded, now, false)
+    if (!index) return Promise.resolve({ pruned: 0, evicted: 0 })
+    return Promise.resolve(this.#enforce(index, user.encoded, policy.maxSessionsPerUser, now, '', dryRun))
+  }
+
+  inspect(ref: SessionRef): Promise<{ fields: StoredFields; ttlMs: number } | undefined> {
+    const now = this.#now()
+    const session = this.#live(ref.id, now)
+    return Promise.resolve(
+      session ? { fields: [...session.fields], ttlMs: session.expiresAt - now } : undefined,
+    )
+  }
+
+  async scanSessions(visit: (batch: readonly ScannedSession[]) => void | Promise<void>): Promise<void> {
+    const now = this.#now()
+    const batch: ScannedSession[] = []
+    for (const [id, session] of this.#sessions) {
+      if (session.expiresAt <= now) continue
+      const hash = id.slice(4)
+      const fields = [...session.fields].filter(([name]) => name.startsWith('_'))
+      batch.push({ ref: refFromParts(session.tag, hash), fields })
+    }
+    if (batch.length > 0) await visit(batch)
+  }
+
+  async scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void> {
+    const now = this.#now()
+    const users = [...this.#indexes.values()]
+      .filter((i) => i.expiresAt > now)
+      .map((i) => decodeUserId(i.encoded))
+    if (users.length > 0) await visit(users)
+  }
+
+  ping(): Promise<void> {
+    return Promise.resolve()
+  }
+
+  /** Mirrors `enforce_index` in lib.lua. */
+  #enforce(
+    index: UserIndex,
+    encoded: string,
+    cap: number,
+    now: number,
+    spare: string,
+    dryRun: boolean,
+  ): CleanupResult {
+    let pruned = 0
+    const live: string[] = []
+    const ordered = [...index.entries].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
+    for (const [hash, score] of ordered) {
+      const session = this.#sessions.get(`${index.tag}.${hash}`)
+      if (score <= now || !session || session.expiresAt <= now || session.fields.get(META.user) !== encoded) {
+        pruned++
+        if (!dryRun) index.entries.delete(hash)
+      } else {
+        live.push(hash)
+      }
+    }
+    let evicted = 0
+    let over = live.length - cap
+    for (const hash of live) {
+      if (over <= 0) break
+      if (hash === spare) continue
+      if (!dryRun) {
+        this.#sessions.delete(`${index.tag}.${hash}`)
+        index.entries.delete(hash)
+      }
+      evicted++
+      over--
+    }
+    return { pruned, evicted }
+  }
+
+  #live(id: string, now: number): StoredSession | undefined {
+    const session = this.#sessions.get(id)
+    if (session && session.expiresAt <= now) {
+      this.#sessions.delete(id)
+      return undefined
+    }
+    return session
+  }
+
+  #delete(ref: SessionRef, session: StoredSession): void {
+    this.#sessions.delete(ref.id)
+    const user = session.fields.get(META.user)
+    if (user !== undefined) this.#indexes.get(`${ref.tag}:${user}`)?.entries.delete(ref.hash)
+  }
+
+  #indexFor(tag: string, encoded: string, now: number, create: boolean): UserIndex | undefined {
+    const key = `${tag}:${encoded}`
+    let index = this.#indexes.get(key)
+    if (index && index.expiresAt <= now) {
+      this.#indexes.delete(key)
+      index = undefined
+    }
+    if (!index && create) {
+      index = { tag, encoded, entries: new Map(), expiresAt: 0 }
+      this.#indexes.set(key, index)
+    }
+    return index
+  }
+
+  #extend(tag: string, encoded: string, at: number): void {
+    const index = this.#indexes.get(`${tag}:${encoded}`)
+    if (index && index.expiresAt < at) index.expiresAt = at
+  }
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8')
+}

@@ -1,0 +1,88 @@
+/**
+ * The Redis key layout. Every key of a user (their sessions and their index) carries the same hash tag `{<tag>}`,
+ * so it lives in one Redis Cluster slot and every per-user operation is one atomic script.
+ *
+ * | key                               | type | holds                                             | TTL                     |
+ * |-----------------------------------|------|---------------------------------------------------|-------------------------|
+ * | `<prefix>{<tag>}:s:<sha256 hex>`  | hash | one session: `_`-metadata, `d:` and `n:` values   | idle, capped by absolute |
+ * | `<prefix>{<tag>}:u:<user id>`     | zset | the user's session hashes, scored by idle deadline | its latest member's      |
+ *
+ * @module
+ */
+import { InvalidOptionsError } from '../../core/errors.js'
+import { refFromParts, isSlotTag, type SessionRef } from '../../core/token.js'
+import { decodeUserId, type UserRef } from '../../core/user-id.js'
+
+/** The default key prefix. */
+export const DEFAULT_PREFIX = 'sk:'
+
+const PREFIX_PATTERN = /^[A-Za-z0-9_:.-]{0,64}$/
+
+export class KeyLayout {
+  readonly prefix: string
+
+  constructor(prefix: string = DEFAULT_PREFIX) {
+    if (typeof prefix !== 'string' || !PREFIX_PATTERN.test(prefix)) {
+      throw new InvalidOptionsError(
+        `prefix must match ${String(PREFIX_PATTERN)} (no braces or glob characters), got ${JSON.stringify(prefix)}`,
+      )
+    }
+    this.prefix = prefix
+  }
+
+  session(ref: SessionRef): string {
+    return `${this.prefix}{${ref.tag}}:s:${ref.hash}`
+  }
+
+  sessionPrefix(tag: string): string {
+    return `${this.prefix}{${tag}}:s:`
+  }
+
+  userIndex(user: UserRef): string {
+    return `${this.prefix}{${user.tag}}:u:${user.encoded}`
+  }
+
+  userIndexPrefix(tag: string): string {
+    return `${this.prefix}{${tag}}:u:`
+  }
+
+  /** SCAN pattern of every session key. */
+  get sessionPattern(): string {
+    return `${escapeGlob(this.prefix)}{???}:s:*`
+  }
+
+  /** SCAN pattern of every user index key. */
+  get userIndexPattern(): string {
+    return `${escapeGlob(this.prefix)}{???}:u:*`
+  }
+
+  /** The session a key names, or `undefined` for any other key. */
+  parseSessionKey(key: string): SessionRef | undefined {
+    const rest = this.afterTag(key, ':s:')
+    if (rest === undefined || !/^[0-9a-f]{64}$/.test(rest.tail)) return undefined
+    return refFromParts(rest.tag, rest.tail)
+  }
+
+  /** The user id an index key names, or `undefined` for any other key. */
+  parseUserIndexKey(key: string): string | undefined {
+    const rest = this.afterTag(key, ':u:')
+    if (rest === undefined || rest.tail.length === 0) return undefined
+    try {
+      return decodeUserId(rest.tail)
+    } catch {
+      return undefined
+    }
+  }
+
+  private afterTag(key: string, marker: string): { tag: string; tail: string } | undefined {
+    const p = this.prefix.length
+    if (!key.startsWith(this.prefix) || key[p] !== '{' || key[p + 4] !== '}') return undefined
+    const tag = key.slice(p + 1, p + 4)
+    if (!isSlotTag(tag) || key.slice(p + 5, p + 5 + marker.length) !== marker) return undefined
+    return { tag, tail: key.slice(p + 5 + marker.length) }
+  }
+}
+
+function escapeGlob(text: string): string {
+  return text.replace(/[*?[\]\\]/g, '\\$&')
+}

@@ -1,0 +1,327 @@
+/**
+ * The Redis store: every operation is one EVALSHA of a script in `./scripts`, whose keys share one Cluster slot.
+ *
+ * @module
+ */
+import { InvalidOptionsError, StoreUnavailableError } from '../../core/errors.js'
+import { META } from '../../core/fields.js'
+import type { SessionRef } from '../../core/token.js'
+import type { UserRef } from '../../core/user-id.js'
+import type {
+  CleanupResult,
+  CreateResult,
+  CreateSpec,
+  ListResult,
+  ListedSession,
+  LoadResult,
+  RevokeSpec,
+  ScannedSession,
+  SessionDelta,
+  SessionStore,
+  StoredFields,
+  StorePolicy,
+} from '../store.js'
+import { KeyLayout } from './keys.js'
+import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
+import { scripts, type LuaScript } from './scripts.js'
+
+export interface RedisStoreOptions {
+  /** A connected node-redis or ioredis client, single node or Cluster. sessionkit never closes it. */
+  readonly client: RedisClientLike
+  /** Prefix of every key. Default `sk:`. */
+  readonly prefix?: string
+  /**
+   * Deadline of one store call, in ms (default 1000). A call that takes longer fails with
+   * StoreUnavailableError, so a slow or unreachable Redis turns into a fast 503 instead of a hung request.
+   */
+  readonly timeoutMs?: number
+}
+
+/** Metadata fields read for listings and statistics (never the session's data). */
+const LISTED_FIELDS = [
+  META.createdAt,
+  META.signedInAt,
+  META.absoluteDeadline,
+  META.lastSeen,
+  META.ip,
+  META.device,
+  META.impersonator,
+  META.rememberMe,
+] as const
+
+const SCAN_COUNT = '500'
+
+/**
+ * Stores sessions in Redis.
+ *
+ * @example
+ * ```ts
+ * import { createClient } from 'redis'
+ * import { RedisStore } from 'sessionkit'
+ *
+ * const client = await createClient({ url: process.env.REDIS_URL }).connect()
+ * const store = new RedisStore({ client })
+ * ```
+ */
+export class RedisStore implements SessionStore {
+  readonly keys: KeyLayout
+  readonly redis: RedisCommander
+  readonly #timeoutMs: number
+
+  constructor(options: RedisStoreOptions) {
+    if (options === null || typeof options !== 'object') {
+      throw new InvalidOptionsError('RedisStore needs options: { client }')
+    }
+    this.redis = toRedisCommander(options.client)
+    this.keys = new KeyLayout(options.prefix)
+    const timeoutMs = options.timeoutMs ?? 1000
+    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
+      throw new InvalidOptionsError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`)
+    }
+    this.#timeoutMs = timeoutMs
+  }
+
+  async load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
+    const reply = await this.#eval(
+      scripts.load,
+      [this.keys.session(ref)],
+      [
+        this.keys.userIndexPrefix(ref.tag),
+        ref.hash,
+        String(policy.idleTimeoutMs),
+        String(policy.anonymousTimeoutMs),
+        String(policy.touchIntervalMs),
+        String(policy.maxStoredBytes),
+        ipAddress ?? '',
+      ],
+    )
+    if (reply === null || reply === undefined) return { status: 'missing' }
+    const list = asArray(reply)
+    if (list[0] === '!')
+      return { status: 'invalid', reason: list[1] === 'too_large' ? 'too_large' : 'corrupt' }
+    return { status: 'found', now: Number(list[0]), touched: Number(list[1]) === 1, fields: pairs(list, 2) }
+  }
+
+  async create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult> {
+    const { ref, user } = spec
+    const keys = [this.keys.session(ref)]
+    if (user) keys.push(this.keys.userIndex(user))
+    const args = [
+      this.keys.sessionPrefix(ref.tag),
+      ref.hash,
+      String(user ? policy.idleTimeoutMs : policy.anonymousTimeoutMs),
+      String(policy.absoluteTimeoutMs),
+      String(policy.maxSessionsPerUser),
+      spec.createdAt === undefined ? '' : String(spec.createdAt),
+      spec.keepDeadline?.signedInAt === undefined ? '' : String(spec.keepDeadline.signedInAt),
+      spec.keepDeadline === undefined ? '' : String(spec.keepDeadline.absoluteExpiresAt),
+      user ? user.encoded : '',
+    ]
+    for (const [name, value] of spec.fields) args.push(name, value)
+    const reply = asArray(await this.#eval(scripts.create, keys, args))
+    return {
+      now: Number(reply[0]),
+      absoluteExpiresAt: Number(reply[1]),
+      evicted: Number(reply[2]),
+      created: Number(reply[3]) === 1,
+    }
+  }
+
+  async save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean> {
+    const args = [user ? user.encoded : '', String(delta.set.length)]
+    for (const [name, value] of delta.set) args.push(name, value)
+    args.push(...delta.del)
+    return Number(await this.#eval(scripts.save, [this.keys.session(ref)], args)) === 1
+  }
+
+  async claim(ref: SessionRef): Promise<StoredFields | undefined> {
+    const reply = await this.#eval(
+      scripts.claim,
+      [this.keys.session(ref)],
+      [this.keys.userIndexPrefix(ref.tag), ref.hash],
+    )
+    return reply === null || reply === undefined ? undefined : pairs(asArray(reply), 0)
+  }
+
+  async destroy(ref: SessionRef): Promise<boolean> {
+    const reply = await this.#eval(
+      scripts.destroy,
+      [this.keys.session(ref)],
+      [this.keys.userIndexPrefix(ref.tag), ref.hash],
+    )
+    return Number(reply) === 1
+  }
+
+  async list(user: UserRef): Promise<ListResult> {
+    const reply = asArray(
+      await this.#eval(
+        scripts.list,
+        [this.keys.userIndex(user)],
+        [this.keys.sessionPrefix(user.tag), user.encoded],
+      ),
+    )
+    const sessions: ListedSession[] = []
+    const width = 2 + LISTED_FIELDS.length
+    for (let i = 1; i + width <= reply.length; i += width) {
+      const hash = String(reply[i])
+      const fields: [string, string][] = [[META.user, user.encoded]]
+      LISTED_FIELDS.forEach((name, j) => {
+        const value = reply[i + 2 + j]
+        if (typeof value === 'string' && value !== '') fields.push([name, value])
+      })
+      sessions.push({
+        ref: { id: `${user.tag}.${hash}`, tag: user.tag, hash },
+        fields,
+        expiresAt: Number(reply[i + 1]),
+      })
+    }
+    return { now: Number(reply[0]), sessions }
+  }
+
+  async revoke(user: UserRef, spec: RevokeSpec): Promise<number> {
+    const args =
+      spec.kind === 'ids'
+        ? [this.keys.sessionPrefix(user.tag), user.encoded, 'ids', '', '0', ...spec.hashes]
+        : [
+            this.keys.sessionPrefix(user.tag),
+            user.encoded,
+            'all',
+            spec.exceptHash ?? '',
+            spec.spareImpersonated ? '1' : '0',
+          ]
+    return Number(await this.#eval(scripts.revoke, [this.keys.userIndex(user)], args))
+  }
+
+  async cleanup(user: UserRef, policy: StorePolicy, dryRun: boolean): Promise<CleanupResult> {
+    const reply = asArray(
+      await this.#eval(
+        scripts.cleanup,
+        [this.keys.userIndex(user)],
+        [
+          this.keys.sessionPrefix(user.tag),
+          user.encoded,
+          String(policy.maxSessionsPerUser),
+          dryRun ? '1' : '0',
+        ],
+      ),
+    )
+    return { pruned: Number(reply[0]), evicted: Number(reply[1]) }
+  }
+
+  async inspect(ref: SessionRef): Promise<{ fields: StoredFields; ttlMs: number } | undefined> {
+    const key = this.keys.session(ref)
+    const [type, ttl] = await this.#call(key, ['TYPE', key], ['PTTL', key])
+    if (type !== 'hash') return undefined
+    const fields = pairs(asArray(await this.#send(key, ['HGETALL', key])), 0)
+    return fields.length === 0 ? undefined : { fields, ttlMs: Number(ttl) }
+  }
+
+  async scanSessions(visit: (batch: readonly ScannedSession[]) => void | Promise<void>): Promise<void> {
+    await this.#scan(this.keys.sessionPattern, async (keys) => {
+      const batch: ScannedSession[] = []
+      await Promise.all(
+        keys.map(async (key) => {
+          const ref = this.keys.parseSessionKey(key)
+          if (!ref) return
+          const values = asArray(await this.#send(key, ['HMGET', key, META.user, ...LISTED_FIELDS]))
+          const names = [META.user, ...LISTED_FIELDS]
+          const fields: [string, string][] = []
+          names.forEach((name, i) => {
+            const value = values[i]
+            if (typeof value === 'string') fields.push([name, value])
+          })
+          if (fields.length > 0) batch.push({ ref, fields })
+        }),
+      )
+      await visit(batch)
+    })
+  }
+
+  async scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void> {
+    await this.#scan(this.keys.userIndexPattern, async (keys) => {
+      const users = keys.map((key) => this.keys.parseUserIndexKey(key)).filter((u) => u !== undefined)
+      await visit(users)
+    })
+  }
+
+  async ping(): Promise<void> {
+    await this.#send(undefined, ['PING'])
+  }
+
+  /** Walks every master with SCAN (never KEYS), calling `visit` once per non-empty page. */
+  async #scan(pattern: string, visit: (keys: string[]) => Promise<void>): Promise<void> {
+    const masters = await this.#withDeadline(this.redis.masters(), 'CLUSTER NODES')
+    for (const node of masters) {
+      let cursor = '0'
+      do {
+        const reply = asArray(
+          await this.#withDeadline(
+            node.send(undefined, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT]),
+            'SCAN',
+          ),
+        )
+        cursor = String(reply[0])
+        const keys = asArray(reply[1]).map(String)
+        if (keys.length > 0) await visit(keys)
+      } while (cursor !== '0')
+    }
+  }
+
+  async #call(routeKey: string, ...commands: string[][]): Promise<unknown[]> {
+    return Promise.all(commands.map((args) => this.#send(routeKey, args)))
+  }
+
+  #send(routeKey: string | undefined, args: string[]): Promise<unknown> {
+    return this.#withDeadline(this.redis.send(routeKey, args), args[0] ?? '')
+  }
+
+  /** EVALSHA, falling back to EVAL (which also caches the script) after a restart, failover or SCRIPT FLUSH. */
+  #eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+    const routeKey = keys[0]
+    const run = async (): Promise<unknown> => {
+      try {
+        return await this.redis.send(routeKey, ['EVALSHA', script.sha, String(keys.length), ...keys, ...args])
+      } catch (error) {
+        if (!isNoScript(error)) throw error
+        return this.redis.send(routeKey, ['EVAL', script.source, String(keys.length), ...keys, ...args])
+      }
+    }
+    return this.#withDeadline(run(), script.name)
+  }
+
+  async #withDeadline<T>(work: Promise<T>, operation: string): Promise<T> {
+    let timer: NodeJS.Timeout | undefined
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        reject(new StoreUnavailableError(`redis ${operation} did not answer within ${this.#timeoutMs} ms`))
+      }, this.#timeoutMs)
+    })
+    try {
+      return await Promise.race([work, deadline])
+    } catch (error) {
+      if (error instanceof StoreUnavailableError) throw error
+      throw new StoreUnavailableError(`redis ${operation} failed: ${errorMessage(error)}`, { cause: error })
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+}
+
+function isNoScript(error: unknown): boolean {
+  return errorMessage(error).startsWith('NOSCRIPT')
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
+}
+
+function asArray(reply: unknown): unknown[] {
+  return Array.isArray(reply) ? (reply as unknown[]) : []
+}
+
+/** Turns `[name, value, name, value...]` (from `start`) into pairs. */
+function pairs(list: unknown[], start: number): [string, string][] {
+  const out: [string, string][] = []
+  for (let i = start; i + 1 < list.length; i += 2) out.push([String(list[i]), String(list[i + 1])])
+  return out
+}

@@ -1,0 +1,36 @@
+/**
+ * Loads the Lua scripts from `./scripts/*.lua`, each prefixed with the shared helpers of `lib.lua`, and computes
+ * the SHA1 that EVALSHA needs. The files ship with the package (copied into `dist/` by the build).
+ *
+ * @module
+ */
+import { createHash } from 'node:crypto'
+import { readFileSync } from 'node:fs'
+
+export interface LuaScript {
+  readonly name: string
+  readonly source: string
+  readonly sha: string
+}
+
+function read(name: string): string {
+  return readFileSync(new URL(`./scripts/${name}.lua`, import.meta.url), 'utf8')
+}
+
+const lib = read('lib')
+
+function load(name: string): LuaScript {
+  const source = `${lib}\n${read(name)}`
+  return { name, source, sha: createHash('sha1').update(source).digest('hex') }
+}
+
+export const scripts = {
+  load: load('load'),
+  create: load('create'),
+  save: load('save'),
+  claim: load('claim'),
+  destroy: load('destroy'),
+  list: load('list'),
+  revoke: load('revoke'),
+  cleanup: load('cleanup'),
+} as const

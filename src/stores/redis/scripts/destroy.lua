@@ -1,0 +1,12 @@
+-- destroy: deletes a session and its entry in its user's index (sign-out).
+--
+-- KEYS[1]  session hash   <prefix>{<tag>}:s:<hash>
+-- Also touches, in the same slot, the user index ARGV[1] .. <the session's _u field>.
+--
+-- ARGV[1]  user index key prefix <prefix>{<tag>}:u:
+-- ARGV[2]  session hash
+--
+-- Returns 1 when the session existed, else 0.
+local user = redis.pcall('HGET', KEYS[1], '_u')
+if type(user) == 'string' then redis.call('ZREM', ARGV[1] .. user, ARGV[2]) end
+return redis.call('DEL', KEYS[1])

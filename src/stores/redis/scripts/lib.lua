@@ -1,0 +1,54 @@
+-- Shared helpers, prepended to every sessionkit script when it is loaded (see ../scripts.ts).
+-- Every key a script touches shares the hash tag {<tag>} of KEYS[1], so each script runs in one Cluster slot.
+
+-- The Redis server's clock, in ms: every node of a deployment agrees on it, unlike the app servers' clocks.
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- An index must outlive its longest-lived member, and must never live forever.
+local function extend_ttl(key, at)
+  local current = redis.call('PEXPIRETIME', key)
+  if current < at then redis.call('PEXPIREAT', key, at) end
+end
+
+-- Sets field/value pairs from `list`, starting at `first`, in chunks small enough for Lua's stack.
+local function hset_pairs(key, list, first)
+  for i = first, #list, 200 do
+    redis.call('HSET', key, unpack(list, i, math.min(i + 199, #list)))
+  end
+end
+
+-- Removes index entries whose session is gone or no longer belongs to `user`, then evicts the least recently
+-- active sessions beyond `cap` (lowest score = earliest idle deadline). `spare` is never evicted.
+-- Returns pruned, evicted. With dry_run nothing is written; the counts are what would happen.
+local function enforce_index(index, session_prefix, user, cap, now, spare, dry_run)
+  local pruned = 0
+  local live = {}
+  local entries = redis.call('ZRANGE', index, 0, -1, 'WITHSCORES')
+  for i = 1, #entries, 2 do
+    local hash = entries[i]
+    local owner = redis.call('HGET', session_prefix .. hash, '_u')
+    if tonumber(entries[i + 1]) <= now or owner ~= user then
+      pruned = pruned + 1
+      if not dry_run then redis.call('ZREM', index, hash) end
+    else
+      live[#live + 1] = hash
+    end
+  end
+  local evicted = 0
+  local over = #live - cap
+  for _, hash in ipairs(live) do
+    if over <= 0 then break end
+    if hash ~= spare then
+      if not dry_run then
+        redis.call('DEL', session_prefix .. hash)
+        redis.call('ZREM', index, hash)
+      end
+      evicted = evicted + 1
+      over = over - 1
+    end
+  end
+  return pruned, evicted
+end

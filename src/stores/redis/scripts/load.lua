@@ -1,0 +1,58 @@
+-- load: reads a session and, at most once per touch interval, slides its idle TTL and records last-seen.
+--
+-- KEYS[1]  session hash          <prefix>{<tag>}:s:<hash>
+-- Also touches, in the same slot, the user index ARGV[1] .. <the session's _u field> (a ZSET).
+--
+-- ARGV[1]  user index key prefix  <prefix>{<tag>}:u:
+-- ARGV[2]  session hash (its member name in the user index)
+-- ARGV[3]  idle timeout of a signed-in session, ms
+-- ARGV[4]  idle timeout of an anonymous session, ms
+-- ARGV[5]  touch interval, ms
+-- ARGV[6]  max stored bytes (a larger session is refused, so a poisoned key cannot exhaust the app's memory)
+-- ARGV[7]  client IP address, '' when unknown
+--
+-- Returns nil when absent or past its absolute deadline (then deleted); {'!', reason} when unusable;
+-- otherwise {now, touched (0/1), field1, value1, field2, value2, ...}.
+local fields = redis.pcall('HGETALL', KEYS[1])
+if type(fields) == 'table' and fields.err then return {'!', 'corrupt'} end
+if #fields == 0 then return false end
+
+local size, user, last_seen, deadline = 0, nil, nil, nil
+for i = 1, #fields, 2 do
+  local name = fields[i]
+  size = size + #name + #fields[i + 1]
+  if name == '_u' then user = fields[i + 1]
+  elseif name == '_ls' then last_seen = tonumber(fields[i + 1])
+  elseif name == '_ab' then deadline = tonumber(fields[i + 1]) end
+end
+if size > tonumber(ARGV[6]) then return {'!', 'too_large'} end
+if not last_seen or not deadline then return {'!', 'corrupt'} end
+
+local now = now_ms()
+if now >= deadline then
+  redis.call('DEL', KEYS[1])
+  if user then redis.call('ZREM', ARGV[1] .. user, ARGV[2]) end
+  return false
+end
+
+local touched = 0
+if now - last_seen >= tonumber(ARGV[5]) then
+  local idle = tonumber(user and ARGV[3] or ARGV[4])
+  local expires = math.min(now + idle, deadline)
+  if ARGV[7] ~= '' then
+    redis.call('HSET', KEYS[1], '_ls', now, '_ip', ARGV[7])
+  else
+    redis.call('HSET', KEYS[1], '_ls', now)
+  end
+  redis.call('PEXPIREAT', KEYS[1], expires)
+  if user then
+    local index = ARGV[1] .. user
+    redis.call('ZADD', index, expires, ARGV[2])
+    extend_ttl(index, expires)
+  end
+  touched = 1
+end
+
+local reply = {now, touched}
+for i = 1, #fields do reply[i + 2] = fields[i] end
+return reply

@@ -1,0 +1,38 @@
+-- revoke: deletes sessions of one user, and only of that user: a session whose _u is someone else's is never
+-- touched, whatever id was asked for.
+--
+-- KEYS[1]  user index     <prefix>{<tag>}:u:<user>
+-- Also touches, in the same slot, the revoked sessions <prefix>{<tag>}:s:<hash>.
+--
+-- ARGV[1]  session key prefix <prefix>{<tag>}:s:
+-- ARGV[2]  encoded user id
+-- ARGV[3]  'ids' (revoke ARGV[6..]) or 'all' (everything in the index)
+-- ARGV[4]  hash to spare ('' = none): the caller's current session
+-- ARGV[5]  '1' to spare impersonated sessions (as GitLab's destroy_all_but_current does)
+-- ARGV[6..] session hashes (mode 'ids')
+--
+-- Returns the number of sessions deleted.
+local hashes
+if ARGV[3] == 'ids' then
+  hashes = {}
+  for i = 6, #ARGV do hashes[#hashes + 1] = ARGV[i] end
+else
+  hashes = redis.call('ZRANGE', KEYS[1], 0, -1)
+end
+local revoked = 0
+for _, hash in ipairs(hashes) do
+  if hash ~= ARGV[4] then
+    local key = ARGV[1] .. hash
+    local v = redis.call('HMGET', key, '_u', '_im')
+    if v[1] == ARGV[2] then
+      if not (ARGV[5] == '1' and v[2]) then
+        redis.call('DEL', key)
+        redis.call('ZREM', KEYS[1], hash)
+        revoked = revoked + 1
+      end
+    elseif not v[1] then
+      redis.call('ZREM', KEYS[1], hash)
+    end
+  end
+end
+return revoked

@@ -1,0 +1,137 @@
+/**
+ * The narrow contract between sessionkit's core and a storage backend. Two implementations exist, held to one
+ * contract test suite (`test/stores/store-contract.ts`): {@link RedisStore} and {@link MemoryStore}.
+ *
+ * A store knows nothing about cookies, JSON or users' devices: it keeps flat string fields per session (see
+ * `core/fields.ts`), a per-user index, and enforces lifetimes. Every operation that checks and then acts does so
+ * atomically, and every operation is one round trip to the backend.
+ *
+ * @module
+ */
+import type { SessionRef } from '../core/token.js'
+import type { UserRef } from '../core/user-id.js'
+
+/** Lifetimes and limits the store enforces. Validated once by `createSessionkit`. */
+export interface StorePolicy {
+  /** Sliding lifetime of a signed-in session, in ms. */
+  readonly idleTimeoutMs: number
+  /** Sliding lifetime of a session with no user, in ms. */
+  readonly anonymousTimeoutMs: number
+  /** Lifetime from creation or sign-in that activity never extends, in ms. */
+  readonly absoluteTimeoutMs: number
+  /** A session is touched (TTL slid, last-seen updated) at most once per interval, in ms. */
+  readonly touchIntervalMs: number
+  /** Sessions whose stored fields exceed this many bytes are refused on load. */
+  readonly maxStoredBytes: number
+  /** Most sessions one user may have; the least recently active are evicted at sign-in. */
+  readonly maxSessionsPerUser: number
+}
+
+/** Stored fields of one session, as name/value pairs. */
+export type StoredFields = ReadonlyArray<readonly [string, string]>
+
+export type LoadResult =
+  | {
+      readonly status: 'found'
+      readonly fields: StoredFields
+      /** The store's clock at load time (epoch ms). */
+      readonly now: number
+      /** Whether this load slid the TTL and updated last-seen. */
+      readonly touched: boolean
+    }
+  | { readonly status: 'missing' }
+  /** Present but unusable (wrong type, oversize): treated as absent, never as an error. */
+  | { readonly status: 'invalid'; readonly reason: 'corrupt' | 'too_large' }
+
+export interface CreateSpec {
+  readonly ref: SessionRef
+  /** The user the new session belongs to; `undefined` for an anonymous session. */
+  readonly user: UserRef | undefined
+  /** Data and metadata fields, without the time fields the store sets itself. */
+  readonly fields: StoredFields
+  /** Keep this creation time (rotation carries it over); defaults to now. */
+  readonly createdAt?: number | undefined
+  /** Keep this signed-in time and absolute deadline (rotation without sign-in); defaults to now + absolute. */
+  readonly keepDeadline?:
+    { readonly signedInAt: number | undefined; readonly absoluteExpiresAt: number } | undefined
+}
+
+export interface CreateResult {
+  readonly now: number
+  readonly absoluteExpiresAt: number
+  /** Sessions of the same user evicted because the cap was reached. */
+  readonly evicted: number
+  /** False when a kept absolute deadline had already passed: nothing was written. */
+  readonly created: boolean
+}
+
+/** The changes one request made: only these fields are written. */
+export interface SessionDelta {
+  readonly set: StoredFields
+  readonly del: readonly string[]
+}
+
+/** One entry of a user's index, with the metadata fields needed to show it. */
+export interface ListedSession {
+  readonly ref: SessionRef
+  readonly fields: StoredFields
+  /** When the store will drop the session unless it is used (epoch ms). */
+  readonly expiresAt: number
+}
+
+export interface ListResult {
+  readonly now: number
+  readonly sessions: readonly ListedSession[]
+}
+
+export type RevokeSpec =
+  /** Revoke these sessions (by hash), if they belong to the user. */
+  | { readonly kind: 'ids'; readonly hashes: readonly string[] }
+  /** Revoke every session of the user but `exceptHash`, sparing impersonated ones if asked. */
+  | { readonly kind: 'all'; readonly exceptHash?: string | undefined; readonly spareImpersonated: boolean }
+
+export interface CleanupResult {
+  /** Index entries removed because their session was gone. */
+  readonly pruned: number
+  /** Live sessions removed because the user had more than the cap. */
+  readonly evicted: number
+}
+
+/** What a SCAN-style walk over all sessions reports for each one (metadata fields only). */
+export interface ScannedSession {
+  readonly ref: SessionRef
+  readonly fields: StoredFields
+}
+
+export interface SessionStore {
+  /** Loads a session and, when the touch interval has passed, slides its TTL and updates last-seen: one round trip. */
+  load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult>
+  /** Creates a session (and its index entry, enforcing the per-user cap) in one atomic step. */
+  create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult>
+  /**
+   * Applies a delta only if the session still exists and still belongs to `user` (`undefined` = anonymous).
+   * Returns false, writing nothing, when it was destroyed, revoked, rotated or expired meanwhile.
+   */
+  save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean>
+  /**
+   * Atomically deletes a session (and its index entry) and returns its fields, for rotation. Of two concurrent
+   * claims of one session, exactly one gets the fields; the other gets `undefined`.
+   */
+  claim(ref: SessionRef): Promise<StoredFields | undefined>
+  /** Deletes a session and its index entry. Returns whether it existed. */
+  destroy(ref: SessionRef): Promise<boolean>
+  /** Lists a user's live sessions, pruning stale index entries on the way: one round trip. */
+  list(user: UserRef, policy: StorePolicy): Promise<ListResult>
+  /** Revokes sessions of one user: never touches another user's session. Returns how many were removed. */
+  revoke(user: UserRef, spec: RevokeSpec): Promise<number>
+  /** Prunes a user's index and enforces the cap. With `dryRun`, only counts. */
+  cleanup(user: UserRef, policy: StorePolicy, dryRun: boolean): Promise<CleanupResult>
+  /** Reads a session without touching it, for admin tools. */
+  inspect(ref: SessionRef): Promise<{ readonly fields: StoredFields; readonly ttlMs: number } | undefined>
+  /** Walks every session (metadata fields only), in batches. For admin statistics. */
+  scanSessions(visit: (batch: readonly ScannedSession[]) => void | Promise<void>): Promise<void>
+  /** Walks every user that has an index. For admin cleanup over all users. */
+  scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void>
+  /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>
+}

@@ -1,0 +1,16 @@
+import { defineConfig } from 'vitest/config'
+
+export default defineConfig({
+  resolve: { conditions: ['sessionkit-source'] },
+  ssr: { resolve: { conditions: ['sessionkit-source'] } },
+  test: {
+    include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    globalSetup: ['test/helpers/global-setup.ts'],
+    pool: 'forks',
+    testTimeout: 30_000,
+    hookTimeout: 60_000,
+    // CI asks for a JSON report too, to print its "N passed, N failed" line.
+    reporters: process.env.SESSIONKIT_TEST_REPORT ? ['default', 'json'] : ['default'],
+    outputFile: process.env.SESSIONKIT_TEST_REPORT ? { json: process.env.SESSIONKIT_TEST_REPORT } : {},
+  },
+})
