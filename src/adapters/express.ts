@@ -1,0 +1,114 @@
+/**
+ * Express (4 and 5) middleware: `req.session`, the current session for code without `req`, and the save
+ * before the response ends.
+ *
+ * @example
+ * ```ts
+ * import express from 'express'
+ * import { createSessionkit, MemoryStore } from 'sessionkit'
+ * import { sessionMiddleware } from 'sessionkit/express'
+ *
+ * const kit = createSessionkit({ store: new MemoryStore() })
+ * const app = express()
+ * app.use(sessionMiddleware(kit))
+ * app.get('/', (req, res) => {
+ *   req.session.set('visits', (req.session.get<number>('visits') ?? 0) + 1)
+ *   res.send('hello')
+ * })
+ * ```
+ *
+ * @module
+ */
+import { AsyncResource } from 'node:async_hooks'
+import type { IncomingMessage, ServerResponse } from 'node:http'
+import { runWithSession } from '../core/current.js'
+import { HeadersSentError } from '../core/errors.js'
+import { sessionState, type Session } from '../core/session.js'
+import type { RequestBinding, Sessionkit } from '../core/sessionkit.js'
+import { NO_STORE, replaceSetCookie } from '../http/set-cookie.js'
+
+declare global {
+  // eslint-disable-next-line @typescript-eslint/no-namespace
+  namespace Express {
+    interface Request {
+      /** The request's session (sessionkit). Always present after `sessionMiddleware`. */
+      session: Session
+    }
+  }
+}
+
+/** The parts of Express's request the middleware reads. */
+interface ExpressRequest extends IncomingMessage {
+  session: Session
+  readonly ip?: string | undefined
+}
+
+type Next = (error?: unknown) => void
+type Middleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void
+
+/**
+ * Creates the session middleware. Mount it before the routes (and, ideally, before body parsers).
+ *
+ * - No cookie: no store call. A cookie: one store call (load, with throttled touch), before the routes run.
+ * - The session is saved (only the changed keys) before the response ends; `Set-Cookie` is sent only when the
+ *   token changed or a dead cookie must be cleared.
+ * - A store failure goes to `next(err)` with `err.statusCode === 503`; the visitor's cookie is left alone.
+ */
+export function sessionMiddleware(kit: Sessionkit): Middleware {
+  kit.warmUp()
+  const cookieName = kit.cookieName
+  return function sessionkit(req, res, next) {
+    const binding: RequestBinding = {
+      cookieHeader: req.headers.cookie,
+      userAgent: req.headers['user-agent'],
+      get ipAddress() {
+        return req.ip ?? req.socket.remoteAddress
+      },
+      headersSent: () => res.headersSent,
+      setCookie(value) {
+        res.setHeader('Set-Cookie', replaceSetCookie(res.getHeader('Set-Cookie'), cookieName, value))
+        if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', NO_STORE)
+      },
+    }
+    kit.openSession(binding).then((session) => {
+      req.session = session
+      saveBeforeEnd(kit, session, res, next)
+      runWithSession(session, () => {
+        // Body parsers call next() from the request stream's events, which run outside this async context;
+        // binding emit keeps the current session reachable after them.
+        if (hasBody(req)) req.emit = AsyncResource.bind(req.emit.bind(req), 'sessionkit.request')
+        next()
+      })
+    }, next)
+  }
+}
+
+/** Holds `res.end` until the session's changes are stored, so the client never sees a response before its write. */
+function saveBeforeEnd(kit: Sessionkit, session: Session, res: ServerResponse, next: Next): void {
+  const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse
+  res.end = function endAfterSave(...args: unknown[]): ServerResponse {
+    if (session[sessionState].changes.size === 0) return end(...args)
+    kit.commit(session).then(
+      () => end(...args),
+      (error: unknown) => {
+        res.end = end as ServerResponse['end']
+        if (!res.headersSent) {
+          // Undo what the route prepared, so the error handler starts from a clean response.
+          res.removeHeader('Set-Cookie')
+          next(error)
+        } else if (error instanceof HeadersSentError) {
+          process.emitWarning(error)
+          end(...args)
+        } else {
+          res.destroy(error instanceof Error ? error : new Error(String(error)))
+        }
+      },
+    )
+    return res
+  } as ServerResponse['end']
+}
+
+function hasBody(req: IncomingMessage): boolean {
+  const length = req.headers['content-length']
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined
+}

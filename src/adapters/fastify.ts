@@ -1,0 +1,94 @@
+/**
+ * Fastify 5 plugin: `request.session`, the current session for code without `request`, and the save before
+ * the response is sent.
+ *
+ * @example
+ * ```ts
+ * import Fastify from 'fastify'
+ * import { createSessionkit, MemoryStore } from 'sessionkit'
+ * import { sessionPlugin } from 'sessionkit/fastify'
+ *
+ * const kit = createSessionkit({ store: new MemoryStore() })
+ * const app = Fastify()
+ * await app.register(sessionPlugin, { sessionkit: kit })
+ * app.get('/', async (request) => {
+ *   request.session.set('visits', (request.session.get<number>('visits') ?? 0) + 1)
+ *   return 'hello'
+ * })
+ * ```
+ *
+ * @module
+ */
+import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import { runWithSession } from '../core/current.js'
+import { InvalidOptionsError } from '../core/errors.js'
+import { sessionState, type Session } from '../core/session.js'
+import { Sessionkit, type RequestBinding } from '../core/sessionkit.js'
+import { NO_STORE, replaceSetCookie } from '../http/set-cookie.js'
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** The request's session (sessionkit). */
+    session: Session
+  }
+}
+
+export interface SessionPluginOptions {
+  /** The instance made by `createSessionkit`. */
+  readonly sessionkit: Sessionkit
+}
+
+const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, done) => {
+  const kit = options.sessionkit
+  if (!(kit instanceof Sessionkit)) {
+    done(new InvalidOptionsError('sessionPlugin needs { sessionkit } made by createSessionkit()'))
+    return
+  }
+  kit.warmUp()
+  const cookieName = kit.cookieName
+  fastify.decorateRequest('session', null as unknown as Session)
+
+  fastify.addHook('onRequest', (request, reply, hookDone) => {
+    kit.openSession(bindingFor(request, reply, cookieName)).then((session) => {
+      request.session = session
+      runWithSession(session, hookDone)
+    }, hookDone)
+  })
+
+  // Body parsing runs outside the async context entered in onRequest; re-enter it for the handlers.
+  fastify.addHook('preHandler', (request, _reply, hookDone) => {
+    runWithSession(request.session, hookDone)
+  })
+
+  fastify.addHook('onSend', async (request, _reply, payload) => {
+    const session = request.session as Session | null
+    if (session && session[sessionState].changes.size > 0) await kit.commit(session)
+    return payload
+  })
+
+  done()
+}
+
+function bindingFor(request: FastifyRequest, reply: FastifyReply, cookieName: string): RequestBinding {
+  return {
+    cookieHeader: request.headers.cookie,
+    userAgent: request.headers['user-agent'],
+    ipAddress: request.ip,
+    headersSent: () => reply.raw.headersSent,
+    setCookie(value) {
+      const list = replaceSetCookie(reply.getHeader('set-cookie'), cookieName, value)
+      reply.removeHeader('set-cookie')
+      for (const item of list) reply.header('set-cookie', item)
+      if (!reply.hasHeader('cache-control')) reply.header('cache-control', NO_STORE)
+    },
+  }
+}
+
+/**
+ * Registers sessionkit on a Fastify instance (encapsulation-free, so every route gets `request.session`).
+ *
+ * - No cookie: no store call. A cookie: one store call (load, with throttled touch) in `onRequest`.
+ * - Changes are saved in `onSend`; a store failure goes through Fastify's error handler as a 503.
+ */
+export const sessionPlugin = fp(plugin, { fastify: '5.x', name: 'sessionkit' })
