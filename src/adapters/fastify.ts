@@ -49,16 +49,13 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
   const cookieName = kit.cookieName
   fastify.decorateRequest('session', null as unknown as Session)
 
+  // Fastify runs the rest of the request (body parsing included: it binds its parsers' callbacks) in the async
+  // context hookDone is called from, so entering it here is enough.
   fastify.addHook('onRequest', (request, reply, hookDone) => {
     kit.openSession(bindingFor(request, reply, cookieName)).then((session) => {
       request.session = session
       runWithSession(session, hookDone)
     }, hookDone)
-  })
-
-  // Body parsing runs outside the async context entered in onRequest; re-enter it for the handlers.
-  fastify.addHook('preHandler', (request, _reply, hookDone) => {
-    runWithSession(request.session, hookDone)
   })
 
   fastify.addHook('onSend', async (request, _reply, payload) => {

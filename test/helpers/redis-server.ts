@@ -45,10 +45,13 @@ function isFree(port: number): Promise<boolean> {
   })
 }
 
-/** Starts a redis-server and waits until it answers PING. */
-export async function startRedis(extraArgs: readonly string[] = []): Promise<RedisProcess> {
+/** Starts a redis-server (on `fixedPort`, or a free port) and waits until it answers PING. */
+export async function startRedis(
+  extraArgs: readonly string[] = [],
+  fixedPort?: number,
+): Promise<RedisProcess> {
   for (let attempt = 0; ; attempt++) {
-    const port = await freePort()
+    const port = fixedPort ?? (await freePort())
     const dir = mkdtempSync(join(tmpdir(), 'sessionkit-redis-'))
     const child = spawn(
       'redis-server',
