@@ -8,7 +8,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['scripts/*.js'] },
+        projectService: { allowDefaultProject: ['scripts/*.js', 'examples/*.mjs'] },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -28,5 +28,5 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
     },
   },
-  { files: ['scripts/*.js', 'eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  { files: ['scripts/*.js', 'examples/*.mjs', 'eslint.config.js'], ...tseslint.configs.disableTypeChecked },
 )
