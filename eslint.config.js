@@ -28,5 +28,9 @@ export default tseslint.config(
       '@typescript-eslint/no-floating-promises': 'error',
     },
   },
-  { files: ['scripts/*.js', 'examples/*.mjs', 'eslint.config.js'], ...tseslint.configs.disableTypeChecked },
+  {
+    files: ['scripts/*.js', 'examples/*.mjs', 'eslint.config.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+  },
 )
