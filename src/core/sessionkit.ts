@@ -102,7 +102,7 @@ export class Sessionkit {
 
   /**
    * Opens the session of a request: no store call without a cookie, one (load + throttled touch) with one.
-   * A cookie that names no live session gets cleared; it never becomes a session (strict mode).
+   * A cookie that names no live session never becomes one (strict mode): the next write mints a new token.
    *
    * @throws {StoreUnavailableError} the store failed: the cookie is left alone
    */
@@ -116,8 +116,9 @@ export class Sessionkit {
         if (decoded) return this.#bind(stateFromStore(ref, decoded), binding)
       }
     }
-    if (reading.kind === 'token' || reading.kind === 'malformed')
-      binding.setCookie(serializeClearedCookie(this.#cookie))
+    // Only a malformed cookie is cleared. A well-formed one whose session is gone may be racing a sign-in in
+    // another tab: clearing it here could delete the fresh cookie that response just set.
+    if (reading.kind === 'malformed') binding.setCookie(serializeClearedCookie(this.#cookie))
     return this.#bind(emptyState(), binding)
   }
 
