@@ -221,32 +221,32 @@ export class Session implements Iterable<[string, JsonValue]> {
    * @throws {SessionConflictError} the session was rotated, signed out or revoked by a concurrent request
    * @throws {StoreUnavailableError}
    */
-  signIn(userId: UserIdInput, options: SignInOptions = {}): Promise<void> {
+  async signIn(userId: UserIdInput, options: SignInOptions = {}): Promise<void> {
     return this.#requireHost('signIn').signIn(this, userId, options)
   }
 
   /** Signs out: destroys the session in the store and clears the cookie. The session is empty afterwards. */
-  signOut(): Promise<void> {
+  async signOut(): Promise<void> {
     return this.#requireHost('signOut').signOut(this)
   }
 
   /** Issues a new token for the same session (after a privilege change), keeping data, user and deadlines. */
-  rotate(): Promise<void> {
+  async rotate(): Promise<void> {
     return this.#requireHost('rotate').rotate(this)
   }
 
   /** The signed-in user's active sessions, newest first, this one marked `current`. `[]` when anonymous. */
-  listSessions(): Promise<ActiveSession[]> {
+  async listSessions(): Promise<ActiveSession[]> {
     return this.#requireHost('listSessions').listSessions(this)
   }
 
   /** Revokes one of the signed-in user's sessions by id. Returns false when the id is not one of theirs. */
-  revokeSession(id: string): Promise<boolean> {
+  async revokeSession(id: string): Promise<boolean> {
     return this.#requireHost('revokeSession').revokeSession(this, id)
   }
 
   /** Revokes all of the signed-in user's sessions but this one (impersonated sessions are spared). */
-  revokeOtherSessions(): Promise<number> {
+  async revokeOtherSessions(): Promise<number> {
     return this.#requireHost('revokeOtherSessions').revokeOtherSessions(this)
   }
 

@@ -78,7 +78,7 @@ const routes: Record<string, { method: 'GET' | 'POST'; handler: Handler | null }
   '/signin': {
     method: 'POST',
     handler: async (s, { query }) => {
-      await s.signIn(query.user ?? 'alice')
+      await s.signIn(query.user ?? 'alice', { rememberMe: query.remember === '1' })
       return { id: s.id, user: s.userId }
     },
   },

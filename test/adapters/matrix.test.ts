@@ -114,6 +114,18 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
       expect(withOld.body).toEqual({ value: null, user: null, id: null })
     })
 
+    it('sends a persistent cookie only for "remember me", lasting until the absolute deadline', async () => {
+      const plain = await call(app.url, 'POST', '/signin?user=dave')
+      expect(plain.setCookies.find((c) => c.startsWith('sid='))).not.toMatch(/Max-Age/)
+      const remembered = await call(app.url, 'POST', '/signin?user=dave&remember=1')
+      const maxAge = Number(
+        /Max-Age=(\d+)/.exec(remembered.setCookies.find((c) => c.startsWith('sid=')) ?? '')?.[1],
+      )
+      // 30 days (the default absolute timeout), give or take the request's own duration.
+      expect(maxAge).toBeGreaterThan(30 * 24 * 3600 - 60)
+      expect(maxAge).toBeLessThanOrEqual(30 * 24 * 3600)
+    })
+
     it('destroys the session at sign-out and clears the cookie', async () => {
       const cookie = await signIn('bob')
       const out = await call(app.url, 'POST', '/signout', { cookie })
@@ -232,6 +244,24 @@ describe.each(FRAMEWORKS)('%s', (framework) => {
         if (recovered !== 200) await new Promise((resolve) => setTimeout(resolve, 100))
       }
       expect(recovered).toBe(200)
+    })
+
+    it('answers 503 within the deadline while Redis is frozen, and serves again once it thaws', async () => {
+      const cookie = await newSession('frozen')
+      redis.child.kill('SIGSTOP')
+      try {
+        const frozen = await call(app.url, 'GET', '/read', { cookie })
+        expect(frozen.status).toBe(503)
+        expect(frozen.setCookies).toEqual([])
+      } finally {
+        redis.child.kill('SIGCONT')
+      }
+      let reply = await call(app.url, 'GET', '/read', { cookie })
+      for (let i = 0; i < 50 && reply.status !== 200; i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100))
+        reply = await call(app.url, 'GET', '/read', { cookie })
+      }
+      expect(reply.body).toMatchObject({ value: 'frozen' })
     })
 
     it('answers 503 when a write fails mid-request, without crashing the process', async () => {
