@@ -212,7 +212,7 @@ export class RedisStore implements SessionStore {
     const key = this.keys.session(ref)
     const [type, ttl] = await this.#call(key, ['TYPE', key], ['PTTL', key])
     if (type !== 'hash') return undefined
-    const fields = pairs(asArray(await this.#send(key, ['HGETALL', key])), 0)
+    const fields = hashPairs(await this.#send(key, ['HGETALL', key]))
     return fields.length === 0 ? undefined : { fields, ttlMs: Number(ttl) }
   }
 
@@ -317,6 +317,17 @@ function errorMessage(error: unknown): string {
 
 function asArray(reply: unknown): unknown[] {
   return Array.isArray(reply) ? (reply as unknown[]) : []
+}
+
+/** HGETALL's reply as pairs: a flat array in RESP2, a map (Map or plain object, by client) in RESP3. */
+function hashPairs(reply: unknown): [string, string][] {
+  if (Array.isArray(reply)) return pairs(reply as unknown[], 0)
+  if (reply instanceof Map)
+    return [...(reply as Map<unknown, unknown>)].map(([k, v]) => [String(k), String(v)])
+  if (reply !== null && typeof reply === 'object') {
+    return Object.entries(reply as Record<string, unknown>).map(([k, v]) => [k, String(v)])
+  }
+  return []
 }
 
 /** Turns `[name, value, name, value...]` (from `start`) into pairs. */

@@ -1,0 +1,67 @@
+/**
+ * `sessionkit list --user ID`: a user's live sessions, with the fields of the Active Sessions API.
+ *
+ * @module
+ */
+import type { CliContext } from '../connect.js'
+import { usageError, userFromArgument } from '../errors.js'
+import { adminKit } from './kit.js'
+
+export interface ListOptions {
+  readonly user?: string | undefined
+}
+
+/** One session as the CLI shows it: the API's fields, times as ISO 8601. */
+export interface ListedSessionView {
+  readonly id: string
+  readonly userId: string
+  /** Always false: the CLI has no "current" request. */
+  readonly current: false
+  readonly browser: string
+  readonly os: string
+  readonly deviceType: string
+  readonly deviceName: string
+  readonly ipAddress: string
+  readonly signedInAt: string
+  readonly lastSeenAt: string
+  /** When the session expires unless used. */
+  readonly expiresAt: string
+  readonly absoluteExpiresAt: string
+  readonly impersonated: boolean
+  readonly rememberMe: boolean
+}
+
+export interface ListResult {
+  readonly userId: string
+  readonly sessions: readonly ListedSessionView[]
+}
+
+/** @throws {CliError} exit 2 without a valid `--user` */
+export function checkListOptions(options: ListOptions): { userId: string } {
+  if (options.user === undefined) throw usageError('list needs --user ID')
+  return { userId: userFromArgument(options.user).id }
+}
+
+export async function listCommand(ctx: CliContext, options: ListOptions): Promise<ListResult> {
+  const { userId } = checkListOptions(options)
+  const sessions = await adminKit(ctx).listSessions(userId)
+  return {
+    userId,
+    sessions: sessions.map((s) => ({
+      id: s.id,
+      userId: s.userId,
+      current: false,
+      browser: s.browser,
+      os: s.os,
+      deviceType: s.deviceType,
+      deviceName: s.deviceName,
+      ipAddress: s.ipAddress,
+      signedInAt: s.signedInAt.toISOString(),
+      lastSeenAt: s.lastSeenAt.toISOString(),
+      expiresAt: s.expiresAt.toISOString(),
+      absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
+      impersonated: s.impersonated,
+      rememberMe: s.rememberMe,
+    })),
+  }
+}
