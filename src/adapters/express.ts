@@ -41,6 +41,7 @@ declare global {
 interface ExpressRequest extends IncomingMessage {
   session: Session
   readonly ip?: string | undefined
+  readonly app?: { get(setting: string): unknown }
 }
 
 type Next = (error?: unknown) => void
@@ -62,7 +63,8 @@ export function sessionMiddleware(kit: Sessionkit): Middleware {
       cookieHeader: req.headers.cookie,
       userAgent: req.headers['user-agent'],
       get ipAddress() {
-        return req.ip ?? req.socket.remoteAddress
+        // req.ip parses X-Forwarded-For on every call; it only matters when the app trusts a proxy.
+        return req.app?.get('trust proxy') ? req.ip : req.socket.remoteAddress
       },
       headersSent: () => res.headersSent,
       setCookie(value) {

@@ -58,10 +58,15 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
     }, hookDone)
   })
 
-  fastify.addHook('onSend', async (request, _reply, payload) => {
+  fastify.addHook('onSend', (request, _reply, payload, hookDone) => {
     const session = request.session as Session | null
-    if (session && session[sessionState].changes.size > 0) await kit.commit(session)
-    return payload
+    if (!session || session[sessionState].changes.size === 0) {
+      hookDone(null, payload)
+      return
+    }
+    kit.commit(session).then(() => {
+      hookDone(null, payload)
+    }, hookDone)
   })
 
   done()

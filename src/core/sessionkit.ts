@@ -106,20 +106,19 @@ export class Sessionkit {
    *
    * @throws {StoreUnavailableError} the store failed: the cookie is left alone
    */
-  async openSession(binding: RequestBinding): Promise<Session> {
+  openSession(binding: RequestBinding): Promise<Session> {
     const reading = readSessionCookie(binding.cookieHeader, this.#cookie.name)
-    if (reading.kind === 'token') {
-      const ref = refFromToken(reading.token)
-      const result = await this.store.load(ref, this.#policy, binding.ipAddress)
-      if (result.status === 'found') {
-        const decoded = decodeFields(result.fields)
-        if (decoded) return this.#bind(stateFromStore(ref, decoded), binding)
-      }
+    if (reading.kind !== 'token') {
+      // Only a malformed cookie is cleared. A well-formed one whose session is gone may be racing a sign-in
+      // in another tab: clearing it could delete the fresh cookie that response just set.
+      if (reading.kind === 'malformed') binding.setCookie(serializeClearedCookie(this.#cookie))
+      return Promise.resolve(this.#bind(emptyState(), binding))
     }
-    // Only a malformed cookie is cleared. A well-formed one whose session is gone may be racing a sign-in in
-    // another tab: clearing it here could delete the fresh cookie that response just set.
-    if (reading.kind === 'malformed') binding.setCookie(serializeClearedCookie(this.#cookie))
-    return this.#bind(emptyState(), binding)
+    const ref = refFromToken(reading.token)
+    return this.store.load(ref, this.#policy, binding.ipAddress).then((result) => {
+      const decoded = result.status === 'found' ? decodeFields(result.fields) : undefined
+      return this.#bind(decoded ? stateFromStore(ref, decoded) : emptyState(), binding)
+    })
   }
 
   /**

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { InvalidOptionsError, StoreUnavailableError } from '../../core/errors.js'
+import { InvalidOptionsError } from '../../core/errors.js'
 import { META } from '../../core/fields.js'
 import type { SessionRef } from '../../core/token.js'
 import type { UserRef } from '../../core/user-id.js'
@@ -21,6 +21,7 @@ import type {
   StoredFields,
   StorePolicy,
 } from '../store.js'
+import { Deadlines } from './deadline.js'
 import { KeyLayout } from './keys.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
 import { scripts, type LuaScript } from './scripts.js'
@@ -66,7 +67,7 @@ const SCAN_COUNT = '500'
 export class RedisStore implements SessionStore {
   readonly keys: KeyLayout
   readonly redis: RedisCommander
-  readonly #timeoutMs: number
+  readonly #deadlines: Deadlines
 
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
@@ -78,11 +79,11 @@ export class RedisStore implements SessionStore {
     if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
       throw new InvalidOptionsError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`)
     }
-    this.#timeoutMs = timeoutMs
+    this.#deadlines = new Deadlines(timeoutMs)
   }
 
-  async load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
-    const reply = await this.#eval(
+  load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
+    return this.#eval(
       scripts.load,
       [this.keys.session(ref)],
       [
@@ -94,12 +95,7 @@ export class RedisStore implements SessionStore {
         String(policy.maxStoredBytes),
         ipAddress ?? '',
       ],
-    )
-    if (reply === null || reply === undefined) return { status: 'missing' }
-    const list = asArray(reply)
-    if (list[0] === '!')
-      return { status: 'invalid', reason: list[1] === 'too_large' ? 'too_large' : 'corrupt' }
-    return { status: 'found', now: Number(list[0]), touched: Number(list[1]) === 1, fields: pairs(list, 2) }
+    ).then(loadResult)
   }
 
   async create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult> {
@@ -272,38 +268,24 @@ export class RedisStore implements SessionStore {
   }
 
   #send(routeKey: string | undefined, args: string[]): Promise<unknown> {
-    return this.#withDeadline(this.redis.send(routeKey, args), args[0] ?? '')
+    return this.#deadlines.watch(this.redis.send(routeKey, args), args[0] ?? '')
   }
 
   /** EVALSHA, falling back to EVAL (which also caches the script) after a restart, failover or SCRIPT FLUSH. */
   #eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
     const routeKey = keys[0]
-    const run = async (): Promise<unknown> => {
-      try {
-        return await this.redis.send(routeKey, ['EVALSHA', script.sha, String(keys.length), ...keys, ...args])
-      } catch (error) {
-        if (!isNoScript(error)) throw error
-        return this.redis.send(routeKey, ['EVAL', script.source, String(keys.length), ...keys, ...args])
-      }
-    }
-    return this.#withDeadline(run(), script.name)
+    const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args]
+    const reply = this.redis.send(routeKey, command).catch((error: unknown) => {
+      if (!isNoScript(error)) throw error
+      command[0] = 'EVAL'
+      command[1] = script.source
+      return this.redis.send(routeKey, command)
+    })
+    return this.#deadlines.watch(reply, script.name)
   }
 
-  async #withDeadline<T>(work: Promise<T>, operation: string): Promise<T> {
-    let timer: NodeJS.Timeout | undefined
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        reject(new StoreUnavailableError(`redis ${operation} did not answer within ${this.#timeoutMs} ms`))
-      }, this.#timeoutMs)
-    })
-    try {
-      return await Promise.race([work, deadline])
-    } catch (error) {
-      if (error instanceof StoreUnavailableError) throw error
-      throw new StoreUnavailableError(`redis ${operation} failed: ${errorMessage(error)}`, { cause: error })
-    } finally {
-      clearTimeout(timer)
-    }
+  #withDeadline<T>(work: Promise<T>, operation: string): Promise<T> {
+    return this.#deadlines.watch(work, operation)
   }
 }
 
@@ -313,6 +295,13 @@ function isNoScript(error: unknown): boolean {
 
 function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
+}
+
+function loadResult(reply: unknown): LoadResult {
+  if (reply === null || reply === undefined) return { status: 'missing' }
+  const list = asArray(reply)
+  if (list[0] === '!') return { status: 'invalid', reason: list[1] === 'too_large' ? 'too_large' : 'corrupt' }
+  return { status: 'found', now: Number(list[0]), touched: Number(list[1]) === 1, fields: pairs(list, 2) }
 }
 
 function asArray(reply: unknown): unknown[] {
