@@ -172,7 +172,9 @@ export class Sessionkit {
     }
     return out.sort(
       (a, b) =>
-        b.signedInAt.getTime() - a.signedInAt.getTime() || b.lastSeenAt.getTime() - a.lastSeenAt.getTime(),
+        b.signedInAt.getTime() - a.signedInAt.getTime() ||
+        b.lastSeenAt.getTime() - a.lastSeenAt.getTime() ||
+        (a.id < b.id ? -1 : 1),
     )
   }
 
@@ -225,6 +227,8 @@ export class Sessionkit {
     const parser = this.options.deviceParser
     const device = parser ? await parser(binding.userAgent ?? '') : undefined
     const state = session[sessionState]
+    // Checked before the claim too: claiming first would sign the user out and leave no cookie to replace it.
+    if (binding.headersSent()) throw new HeadersSentError('sign in')
     const values = state.ref ? await this.#claimOrConflict(state) : new Map(state.values)
     if (binding.headersSent()) throw new HeadersSentError('sign in')
     const extra: [string, string][] = []
