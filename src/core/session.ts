@@ -66,8 +66,24 @@ export interface SessionHost {
   revokeOtherSessions(session: Session): Promise<number>
 }
 
+/** What a session needs from the HTTP request it belongs to. Adapters implement it. */
+export interface RequestBinding {
+  /** The raw `Cookie` header. */
+  readonly cookieHeader: string | undefined
+  /** The raw `User-Agent` header. */
+  readonly userAgent: string | undefined
+  /** The client address as the framework resolved it (trusting only configured proxies). */
+  readonly ipAddress: string | undefined
+  /** Whether the response headers are already on the wire. */
+  headersSent(): boolean
+  /** Appends a `Set-Cookie` header (replacing one sessionkit set earlier in this response). */
+  setCookie(value: string): void
+}
+
 /** Where a session stands with respect to the store. @internal */
 export interface SessionState {
+  /** The request the session belongs to; `undefined` for detached sessions. */
+  readonly binding: RequestBinding | undefined
   /** The stored session; `undefined` until the first save (or after sign-out). */
   ref: SessionRef | undefined
   user: UserRef | undefined
@@ -313,6 +329,14 @@ export function byteSize(field: string, json: string): number {
 }
 
 /** An empty state, for a session that is not stored yet. @internal */
-export function emptyState(): SessionState {
-  return { ref: undefined, user: undefined, meta: undefined, values: new Map(), changes: new Map(), size: 0 }
+export function emptyState(binding?: RequestBinding): SessionState {
+  return {
+    binding,
+    ref: undefined,
+    user: undefined,
+    meta: undefined,
+    values: new Map(),
+    changes: new Map(),
+    size: 0,
+  }
 }

@@ -24,25 +24,14 @@ import {
   sessionState,
   type ActiveSession,
   type SessionHost,
+  type RequestBinding,
   type SessionState,
   type SignInOptions,
 } from './session.js'
 import { generateToken, parseSessionId, randomTag, refFromToken, type SessionRef } from './token.js'
 import { encodeUserId, normalizeUserId, toUserRef, type UserIdInput, type UserRef } from './user-id.js'
 
-/** What a session needs from the HTTP request it belongs to. Adapters implement it. */
-export interface RequestBinding {
-  /** The raw `Cookie` header. */
-  readonly cookieHeader: string | undefined
-  /** The raw `User-Agent` header. */
-  readonly userAgent: string | undefined
-  /** The client address as the framework resolved it (trusting only configured proxies). */
-  readonly ipAddress: string | undefined
-  /** Whether the response headers are already on the wire. */
-  headersSent(): boolean
-  /** Appends a `Set-Cookie` header (replacing one sessionkit set earlier in this response). */
-  setCookie(value: string): void
-}
+export type { RequestBinding } from './session.js'
 
 /** Options of {@link Sessionkit.revokeAllSessions}. */
 export interface RevokeAllOptions {
@@ -72,7 +61,6 @@ export class Sessionkit {
   readonly store: SessionStore
   readonly #policy: StorePolicy
   readonly #cookie: ResolvedCookieOptions
-  readonly #bindings = new WeakMap<Session, RequestBinding>()
   readonly #host: SessionHost
 
   constructor(options: SessionkitOptions) {
@@ -112,12 +100,12 @@ export class Sessionkit {
       // Only a malformed cookie is cleared. A well-formed one whose session is gone may be racing a sign-in
       // in another tab: clearing it could delete the fresh cookie that response just set.
       if (reading.kind === 'malformed') binding.setCookie(serializeClearedCookie(this.#cookie))
-      return Promise.resolve(this.#bind(emptyState(), binding))
+      return Promise.resolve(this.#bind(emptyState(binding)))
     }
     const ref = refFromToken(reading.token)
     return this.store.load(ref, this.#policy, binding.ipAddress).then((result) => {
       const decoded = result.status === 'found' ? decodeFields(result.fields) : undefined
-      return this.#bind(decoded ? stateFromStore(ref, decoded) : emptyState(), binding)
+      return this.#bind(decoded ? stateFromStore(ref, decoded, binding) : emptyState(binding))
     })
   }
 
@@ -131,7 +119,7 @@ export class Sessionkit {
   async commit(session: Session): Promise<void> {
     const state = session[sessionState]
     if (state.changes.size === 0) return
-    const binding = this.#bindings.get(session)
+    const binding = state.binding
     if (state.ref) {
       const set: [string, string][] = []
       const del: string[] = []
@@ -207,15 +195,13 @@ export class Sessionkit {
     return this.store.cleanup(toUserRef(userId), this.#policy, options.dryRun === true)
   }
 
-  #bind(state: SessionState, binding: RequestBinding): Session {
-    const session = new Session(state, this.#host, this.options.maxSessionBytes)
-    this.#bindings.set(session, binding)
-    return session
+  #bind(state: SessionState): Session {
+    return new Session(state, this.#host, this.options.maxSessionBytes)
   }
 
   #binding(session: Session): RequestBinding {
-    const binding = this.#bindings.get(session)
-    if (!binding) throw new Error('sessionkit: this session belongs to another Sessionkit instance')
+    const binding = session[sessionState].binding
+    if (!binding) throw new Error('sessionkit: this session is not bound to a request')
     return binding
   }
 
@@ -334,14 +320,14 @@ function conflict(): SessionConflictError {
   return new SessionConflictError('the session was signed out, revoked or rotated by a concurrent request')
 }
 
-function stateFromStore(ref: SessionRef, decoded: DecodedSession): SessionState {
+function stateFromStore(ref: SessionRef, decoded: DecodedSession, binding: RequestBinding): SessionState {
   let size = 0
   for (const [field, json] of decoded.values) size += byteSize(field, json)
   const { userId } = decoded.meta
   // A signed-in session lives in its user's slot, so the ref's tag is the user's: no need to hash the id again.
   const user: UserRef | undefined =
     userId === undefined ? undefined : { id: userId, encoded: encodeUserId(userId), tag: ref.tag }
-  return { ref, user, meta: decoded.meta, values: decoded.values, changes: new Map(), size }
+  return { binding, ref, user, meta: decoded.meta, values: decoded.values, changes: new Map(), size }
 }
 
 /** The data of a claimed session, with this request's own changes on top (so neither side's writes are lost). */
