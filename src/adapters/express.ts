@@ -59,19 +59,7 @@ export function sessionMiddleware(kit: Sessionkit): Middleware {
   kit.warmUp()
   const cookieName = kit.cookieName
   return function sessionkit(req, res, next) {
-    const binding: RequestBinding = {
-      cookieHeader: req.headers.cookie,
-      userAgent: req.headers['user-agent'],
-      get ipAddress() {
-        // req.ip parses X-Forwarded-For on every call; it only matters when the app trusts a proxy.
-        return req.app?.get('trust proxy') ? req.ip : req.socket.remoteAddress
-      },
-      headersSent: () => res.headersSent,
-      setCookie(value) {
-        res.setHeader('Set-Cookie', replaceSetCookie(res.getHeader('Set-Cookie'), cookieName, value))
-        if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', NO_STORE)
-      },
-    }
+    const binding = new ExpressBinding(req, res, cookieName)
     kit.openSession(binding).then((session) => {
       req.session = session
       saveBeforeEnd(kit, session, res, next)
@@ -82,6 +70,39 @@ export function sessionMiddleware(kit: Sessionkit): Middleware {
         next()
       })
     }, next)
+  }
+}
+
+/** One per request; methods on the prototype, so a request allocates one small object. */
+class ExpressBinding implements RequestBinding {
+  readonly cookieHeader: string | undefined
+  readonly userAgent: string | undefined
+  readonly #req: ExpressRequest
+  readonly #res: ServerResponse
+  readonly #cookieName: string
+
+  constructor(req: ExpressRequest, res: ServerResponse, cookieName: string) {
+    this.cookieHeader = req.headers.cookie
+    this.userAgent = req.headers['user-agent']
+    this.#req = req
+    this.#res = res
+    this.#cookieName = cookieName
+  }
+
+  get ipAddress(): string | undefined {
+    const req = this.#req
+    // req.ip parses X-Forwarded-For on every call; it only matters when the app trusts a proxy.
+    return req.app?.get('trust proxy') ? req.ip : req.socket.remoteAddress
+  }
+
+  headersSent(): boolean {
+    return this.#res.headersSent
+  }
+
+  setCookie(value: string): void {
+    const res = this.#res
+    res.setHeader('Set-Cookie', replaceSetCookie(res.getHeader('Set-Cookie'), this.#cookieName, value))
+    if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', NO_STORE)
   }
 }
 

@@ -52,7 +52,7 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
   // Fastify runs the rest of the request (body parsing included: it binds its parsers' callbacks) in the async
   // context hookDone is called from, so entering it here is enough.
   fastify.addHook('onRequest', (request, reply, hookDone) => {
-    kit.openSession(bindingFor(request, reply, cookieName)).then((session) => {
+    kit.openSession(new FastifyBinding(request, reply, cookieName)).then((session) => {
       request.session = session
       runWithSession(session, hookDone)
     }, hookDone)
@@ -72,18 +72,36 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
   done()
 }
 
-function bindingFor(request: FastifyRequest, reply: FastifyReply, cookieName: string): RequestBinding {
-  return {
-    cookieHeader: request.headers.cookie,
-    userAgent: request.headers['user-agent'],
-    ipAddress: request.ip,
-    headersSent: () => reply.raw.headersSent,
-    setCookie(value) {
-      const list = replaceSetCookie(reply.getHeader('set-cookie'), cookieName, value)
-      reply.removeHeader('set-cookie')
-      for (const item of list) reply.header('set-cookie', item)
-      if (!reply.hasHeader('cache-control')) reply.header('cache-control', NO_STORE)
-    },
+/** One per request; methods on the prototype, so a request allocates one small object. */
+class FastifyBinding implements RequestBinding {
+  readonly cookieHeader: string | undefined
+  readonly userAgent: string | undefined
+  readonly #request: FastifyRequest
+  readonly #reply: FastifyReply
+  readonly #cookieName: string
+
+  constructor(request: FastifyRequest, reply: FastifyReply, cookieName: string) {
+    this.cookieHeader = request.headers.cookie
+    this.userAgent = request.headers['user-agent']
+    this.#request = request
+    this.#reply = reply
+    this.#cookieName = cookieName
+  }
+
+  get ipAddress(): string {
+    return this.#request.ip
+  }
+
+  headersSent(): boolean {
+    return this.#reply.raw.headersSent
+  }
+
+  setCookie(value: string): void {
+    const reply = this.#reply
+    const list = replaceSetCookie(reply.getHeader('set-cookie'), this.#cookieName, value)
+    reply.removeHeader('set-cookie')
+    for (const item of list) reply.header('set-cookie', item)
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', NO_STORE)
   }
 }
 
