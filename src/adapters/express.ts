@@ -47,6 +47,16 @@ interface ExpressRequest extends IncomingMessage {
 type Next = (error?: unknown) => void
 type Middleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void
 
+export interface SessionMiddlewareOptions {
+  /**
+   * Make `req.session` reachable as `currentSession()` (AsyncLocalStorage) in code below the route. Default
+   * true. On Node 20, AsyncLocalStorage turns on async hooks for the whole process, which costs a few percent of
+   * CPU on every request; apps that never call `currentSession()` or `NamespacedSessionStore` without a session
+   * can turn it off.
+   */
+  readonly bindCurrentSession?: boolean
+}
+
 /**
  * Creates the session middleware. Mount it before the routes (and, ideally, before body parsers).
  *
@@ -55,14 +65,19 @@ type Middleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void
  *   token changed or a dead cookie must be cleared.
  * - A store failure goes to `next(err)` with `err.statusCode === 503`; the visitor's cookie is left alone.
  */
-export function sessionMiddleware(kit: Sessionkit): Middleware {
+export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOptions = {}): Middleware {
   kit.warmUp()
   const cookieName = kit.cookieName
+  const bindCurrent = options.bindCurrentSession ?? true
   return function sessionkit(req, res, next) {
     const binding = new ExpressBinding(req, res, cookieName)
     kit.openSession(binding).then((session) => {
       req.session = session
       saveBeforeEnd(kit, session, res, next)
+      if (!bindCurrent) {
+        next()
+        return
+      }
       runWithSession(session, () => {
         // Body parsers call next() from the request stream's events, which run outside this async context;
         // binding emit keeps the current session reachable after them.
