@@ -10,6 +10,7 @@
  * @module
  */
 import { InvalidSessionKeyError } from './errors.js'
+import { isStoredJson } from './json.js'
 import { decodeUserId } from './user-id.js'
 
 /** Metadata field names. Short on purpose: they are repeated in every session in Redis. */
@@ -135,6 +136,18 @@ export function decodeFields(fields: Iterable<readonly [string, string]>): Decod
     },
     values,
   }
+}
+
+/**
+ * Decodes a session loaded for a request: as {@link decodeFields}, and also `undefined` when a data value is not
+ * JSON that sessionkit could have written (invalid JSON, `__proto__` keys...). Such a session was tampered with
+ * or corrupted, so it is treated as absent (fail closed) rather than served with values missing.
+ */
+export function decodeLoadedSession(fields: Iterable<readonly [string, string]>): DecodedSession | undefined {
+  const decoded = decodeFields(fields)
+  if (!decoded) return undefined
+  for (const json of decoded.values.values()) if (!isStoredJson(json)) return undefined
+  return decoded
 }
 
 function toTime(value: string | undefined): number | undefined {

@@ -63,6 +63,10 @@ function assertJsonSafe(key: string, value: unknown, path: string, depth: number
     }
     for (const [k, v] of Object.entries(value)) {
       if (k === '__proto__') fail(key, `${path}.__proto__`, 'the key "__proto__" is not allowed')
+      // parseJsonSafe drops such a key on the way back, so it would not read back unchanged.
+      if (k === 'constructor' && v !== null && typeof v === 'object' && 'prototype' in v) {
+        fail(key, `${path}.constructor`, 'a "constructor" object with a "prototype" key is not allowed')
+      }
       assertJsonSafe(key, v, `${path}.${k}`, depth + 1, ancestors)
     }
     // Non-enumerable own properties would silently vanish.
@@ -96,4 +100,26 @@ function dropPrototypeKeys(this: unknown, key: string, value: unknown): unknown 
   if (key === 'constructor' && value !== null && typeof value === 'object' && 'prototype' in value)
     return undefined
   return value
+}
+
+/**
+ * Whether stored JSON text is something sessionkit could have written: valid JSON without `__proto__` or
+ * `constructor.prototype` keys (which {@link encodeJsonValue} refuses). Anything else was written by someone
+ * else, so the session holding it is treated as absent (fail closed).
+ */
+export function isStoredJson(text: string): boolean {
+  try {
+    if (!text.includes('__proto__') && !text.includes('constructor')) {
+      JSON.parse(text)
+      return true
+    }
+    let clean = true
+    JSON.parse(text, function (this: unknown, key: string, value: unknown) {
+      if (dropPrototypeKeys.call(this, key, value) === undefined && value !== undefined) clean = false
+      return value
+    })
+    return clean
+  } catch {
+    return false
+  }
 }

@@ -15,7 +15,14 @@ import {
 import type { CleanupResult, SessionStore, StoredFields, StorePolicy } from '../stores/store.js'
 import { preloadDeviceDetector } from './device.js'
 import { HeadersSentError, SessionConflictError } from './errors.js'
-import { META, decodeFields, encodeDevice, type DecodedSession, type SessionMeta } from './fields.js'
+import {
+  META,
+  decodeFields,
+  decodeLoadedSession,
+  encodeDevice,
+  type DecodedSession,
+  type SessionMeta,
+} from './fields.js'
 import { resolveOptions, type ResolvedOptions, type SessionkitOptions } from './options.js'
 import {
   Session,
@@ -104,7 +111,7 @@ export class Sessionkit {
     }
     const ref = refFromToken(reading.token)
     return this.store.load(ref, this.#policy, binding.ipAddress).then((result) => {
-      const decoded = result.status === 'found' ? decodeFields(result.fields) : undefined
+      const decoded = result.status === 'found' ? decodeLoadedSession(result.fields) : undefined
       return this.#bind(decoded ? stateFromStore(ref, decoded, binding) : emptyState(binding))
     })
   }

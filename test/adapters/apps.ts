@@ -158,7 +158,7 @@ export async function startApp(framework: Framework, kit: Sessionkit): Promise<R
       close: () => app.close(),
     }
   }
-  const express = (framework === 'express4' ? express4 : express5) as unknown as typeof express5
+  const express = framework === 'express4' ? express4 : express5
   const app = express()
   app.use(sessionMiddleware(kit))
   app.use(express.json())

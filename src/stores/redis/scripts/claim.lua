@@ -17,6 +17,9 @@ for i = 1, #fields, 2 do
   elseif fields[i] == '_ab' then deadline = tonumber(fields[i + 1]) end
 end
 redis.call('DEL', KEYS[1])
-if user then redis.call('ZREM', ARGV[1] .. user, ARGV[2]) end
+if user then
+  heal_index(ARGV[1] .. user)
+  redis.call('ZREM', ARGV[1] .. user, ARGV[2])
+end
 if not deadline or now_ms() >= deadline then return false end
 return fields

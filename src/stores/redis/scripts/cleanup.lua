@@ -10,5 +10,6 @@
 -- ARGV[4]  '1' for a dry run (count only, write nothing)
 --
 -- Returns {pruned, evicted}.
+heal_index(KEYS[1])
 local pruned, evicted = enforce_index(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), now_ms(), '', ARGV[4] == '1')
 return {pruned, evicted}

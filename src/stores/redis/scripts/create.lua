@@ -30,6 +30,7 @@ hset_pairs(KEYS[1], ARGV, 10)
 redis.call('HSET', KEYS[1], '_c', created_at, '_ls', now, '_ab', deadline)
 local evicted = 0
 if KEYS[2] then
+  heal_index(KEYS[2])
   local signed_in = ARGV[7] ~= '' and tonumber(ARGV[7]) or now
   redis.call('HSET', KEYS[1], '_u', ARGV[9], '_si', signed_in)
   redis.call('ZADD', KEYS[2], expires, ARGV[2])

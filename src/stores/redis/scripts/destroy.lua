@@ -8,5 +8,8 @@
 --
 -- Returns 1 when the session existed, else 0.
 local user = redis.pcall('HGET', KEYS[1], '_u')
-if type(user) == 'string' then redis.call('ZREM', ARGV[1] .. user, ARGV[2]) end
+if type(user) == 'string' then
+  heal_index(ARGV[1] .. user)
+  redis.call('ZREM', ARGV[1] .. user, ARGV[2])
+end
 return redis.call('DEL', KEYS[1])

@@ -7,6 +7,14 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- A user index is derived data: if its key holds anything but a sorted set (written by someone else), drop it
+-- rather than fail every later script of that user halfway (WRONGTYPE), possibly leaving a key without a TTL.
+local function heal_index(key)
+  local t = redis.call('TYPE', key)
+  t = type(t) == 'table' and t.ok or t
+  if t ~= 'zset' and t ~= 'none' then redis.call('DEL', key) end
+end
+
 -- An index must outlive its longest-lived member, and must never live forever.
 local function extend_ttl(key, at)
   local current = redis.call('PEXPIRETIME', key)

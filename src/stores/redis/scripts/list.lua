@@ -7,6 +7,7 @@
 -- ARGV[2]  encoded user id
 --
 -- Returns {now, hash1, expires1, _c, _si, _ab, _ls, _ip, _dv, _im, _rm, hash2, ...}; missing fields are nil.
+heal_index(KEYS[1])
 local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')

@@ -31,7 +31,10 @@ if not last_seen or not deadline then return {'!', 'corrupt'} end
 local now = now_ms()
 if now >= deadline then
   redis.call('DEL', KEYS[1])
-  if user then redis.call('ZREM', ARGV[1] .. user, ARGV[2]) end
+  if user then
+    heal_index(ARGV[1] .. user)
+    redis.call('ZREM', ARGV[1] .. user, ARGV[2])
+  end
   return false
 end
 
@@ -47,6 +50,7 @@ if now - last_seen >= tonumber(ARGV[5]) then
   redis.call('PEXPIREAT', KEYS[1], expires)
   if user then
     local index = ARGV[1] .. user
+    heal_index(index)
     redis.call('ZADD', index, expires, ARGV[2])
     extend_ttl(index, expires)
   end

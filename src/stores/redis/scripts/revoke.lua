@@ -12,6 +12,7 @@
 -- ARGV[6..] session hashes (mode 'ids')
 --
 -- Returns the number of sessions deleted.
+heal_index(KEYS[1])
 local hashes
 if ARGV[3] == 'ids' then
   hashes = {}

@@ -1,0 +1,173 @@
+/**
+ * The five store backends every store test runs against: the memory store, and the Redis store over node-redis
+ * and ioredis, each on a single node and on a 3-master Cluster. Every backend gets its own random key prefix, so
+ * tests never see (or touch) keys they did not create.
+ */
+import { Cluster, Redis } from 'ioredis'
+import { createClient, createCluster } from 'redis'
+import { inject } from 'vitest'
+import { MemoryStore } from '../../src/stores/memory-store.js'
+import { RedisStore } from '../../src/stores/redis/redis-store.js'
+import type { SessionStore } from '../../src/stores/store.js'
+
+export type BackendName =
+  'memory' | 'node-redis single' | 'ioredis single' | 'node-redis cluster' | 'ioredis cluster'
+
+export interface Backend {
+  readonly name: BackendName
+  readonly store: SessionStore
+  /** The Redis store, for Redis backends (raw access through `redis.send`). */
+  readonly redis: RedisStore | undefined
+  readonly prefix: string
+  /** Every key under this backend's prefix with its PTTL (Redis backends; `[]` for memory). */
+  keys(): Promise<{ key: string; pttl: number }[]>
+  /** Sends a raw command, routed by `key` on a Cluster. Redis backends only. */
+  send(key: string, args: string[]): Promise<unknown>
+  close(): Promise<void>
+}
+
+export const ALL_BACKENDS: readonly BackendName[] = [
+  'memory',
+  'node-redis single',
+  'ioredis single',
+  'node-redis cluster',
+  'ioredis cluster',
+]
+
+/** Memory, one single-node client and one Cluster client: for the slower suites. */
+export const CORE_BACKENDS: readonly BackendName[] = ['memory', 'node-redis single', 'ioredis cluster']
+
+export function randomPrefix(): string {
+  return `t${Math.random().toString(36).slice(2, 10)}:`
+}
+
+function clusterNodes(): { host: string; port: number }[] {
+  return inject('clusterAddresses').map((address) => {
+    const [host, port] = address.split(':')
+    return { host: host!, port: Number(port) }
+  })
+}
+
+/** Opens a backend. `url` overrides the single-node server (for tests that start their own). */
+export async function openBackend(
+  name: BackendName,
+  options: { url?: string; timeoutMs?: number } = {},
+): Promise<Backend> {
+  const prefix = randomPrefix()
+  if (name === 'memory') {
+    const store = new MemoryStore()
+    return {
+      name,
+      store,
+      redis: undefined,
+      prefix,
+      keys: () => Promise.resolve([]),
+      send: () => Promise.reject(new Error('the memory backend has no Redis')),
+      close: () => {
+        store.close()
+        return Promise.resolve()
+      },
+    }
+  }
+  const url = options.url ?? inject('redisUrl')
+  let client: ConstructorParameters<typeof RedisStore>[0]['client']
+  let close: () => Promise<void>
+  switch (name) {
+    case 'node-redis single': {
+      const c = createClient({ url })
+      c.on('error', () => undefined)
+      await c.connect()
+      client = c
+      close = async () => {
+        c.destroy()
+        await Promise.resolve()
+      }
+      break
+    }
+    case 'ioredis single': {
+      const c = new Redis(url, { lazyConnect: true })
+      c.on('error', () => undefined)
+      await c.connect()
+      client = c
+      close = async () => {
+        c.disconnect()
+        await Promise.resolve()
+      }
+      break
+    }
+    case 'node-redis cluster': {
+      const c = createCluster({
+        rootNodes: clusterNodes().map((n) => ({ url: `redis://${n.host}:${n.port}` })),
+      })
+      c.on('error', () => undefined)
+      await c.connect()
+      client = c
+      close = async () => {
+        c.destroy()
+        await Promise.resolve()
+      }
+      break
+    }
+    case 'ioredis cluster': {
+      const c = new Cluster(clusterNodes(), { lazyConnect: true })
+      c.on('error', () => undefined)
+      await c.connect()
+      client = c
+      close = async () => {
+        c.disconnect()
+        await Promise.resolve()
+      }
+      break
+    }
+  }
+  const store = new RedisStore({ client, prefix, timeoutMs: options.timeoutMs ?? 5000 })
+  return {
+    name,
+    store,
+    redis: store,
+    prefix,
+    async keys() {
+      const out: { key: string; pttl: number }[] = []
+      for (const node of await store.redis.masters()) {
+        let cursor = '0'
+        do {
+          const reply = (await node.send(undefined, [
+            'SCAN',
+            cursor,
+            'MATCH',
+            `${prefix}*`,
+            'COUNT',
+            '1000',
+          ])) as [unknown, unknown[]]
+          cursor = String(reply[0])
+          for (const key of reply[1].map(String)) {
+            out.push({ key, pttl: Number(await node.send(undefined, ['PTTL', key])) })
+          }
+        } while (cursor !== '0')
+      }
+      return out
+    },
+    send: (key, args) => store.redis.send(key, args),
+    close,
+  }
+}
+
+/** Wraps a store so that every call is recorded (and may be intercepted). */
+export function instrumentStore(
+  store: SessionStore,
+  intercept?: (method: keyof SessionStore, args: unknown[], call: () => Promise<unknown>) => Promise<unknown>,
+): { store: SessionStore; calls: string[] } {
+  const calls: string[] = []
+  const proxy = new Proxy(store, {
+    get(target, prop, receiver) {
+      const value: unknown = Reflect.get(target, prop, receiver)
+      if (typeof value !== 'function') return value
+      return (...args: unknown[]) => {
+        calls.push(String(prop))
+        const call = () => (value as (...a: unknown[]) => Promise<unknown>).apply(target, args)
+        return intercept ? intercept(prop as keyof SessionStore, args, call) : call()
+      }
+    },
+  })
+  return { store: proxy, calls }
+}

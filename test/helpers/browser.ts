@@ -1,0 +1,73 @@
+/**
+ * A tiny fake browser for driving a Sessionkit without HTTP: it keeps the session cookie from the `Set-Cookie`
+ * values sessionkit sets (`Max-Age=0` clears it) and sends it back as the `Cookie` header.
+ */
+import type { RequestBinding, Session, Sessionkit } from '../../src/index.js'
+
+export interface Request {
+  readonly session: Session
+  readonly binding: FakeBinding
+  /** Commits the session, like an adapter at the end of the request. */
+  commit(): Promise<void>
+}
+
+export interface FakeBinding extends RequestBinding {
+  /** Every Set-Cookie value set during this request. */
+  readonly setCookies: string[]
+  /** Pretend the headers went out. */
+  sent: boolean
+}
+
+export class Browser {
+  /** The session cookie's value, as the browser holds it. */
+  cookie: string | undefined
+  readonly userAgent: string
+  readonly ipAddress: string
+  readonly #kit: Sessionkit
+
+  constructor(kit: Sessionkit, options: { userAgent?: string; ipAddress?: string; cookie?: string } = {}) {
+    this.#kit = kit
+    this.userAgent = options.userAgent ?? 'TestBrowser/1.0'
+    this.ipAddress = options.ipAddress ?? '192.0.2.10'
+    this.cookie = options.cookie
+  }
+
+  /** The `Cookie` header this browser sends. */
+  get cookieHeader(): string | undefined {
+    return this.cookie === undefined ? undefined : `${this.#kit.cookieName}=${this.cookie}`
+  }
+
+  /** Opens a request: loads the session from the current cookie. The cookie is read now, at open time. */
+  async open(cookieHeader: string | undefined = this.cookieHeader): Promise<Request> {
+    const name = this.#kit.cookieName
+    const binding: FakeBinding = {
+      cookieHeader,
+      userAgent: this.userAgent,
+      ipAddress: this.ipAddress,
+      setCookies: [],
+      sent: false,
+      headersSent: () => binding.sent,
+      setCookie: (value: string) => {
+        binding.setCookies.push(value)
+        const pair = value.split(';', 1)[0]!
+        const eq = pair.indexOf('=')
+        if (pair.slice(0, eq) !== name) return
+        this.cookie = /;\s*Max-Age=0(;|$)/i.test(value) ? undefined : pair.slice(eq + 1)
+      },
+    }
+    const session = await this.#kit.openSession(binding)
+    return { session, binding, commit: () => this.#kit.commit(session) }
+  }
+
+  /** One whole request: open, run `fn`, commit. */
+  async request<T>(fn: (session: Session) => T | Promise<T>): Promise<T> {
+    const req = await this.open()
+    const result = await fn(req.session)
+    await req.commit()
+    return result
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms))
+}
