@@ -155,11 +155,12 @@ function transpileServers(): void {
 async function machine(redis: BenchRedis): Promise<Machine> {
   const wrkVersion = await run('wrk', ['--version']).catch((error: unknown) => String(error))
   return {
-    nproc: Number((await run('nproc', [])).trim()),
+    // --all: the orchestrator itself runs pinned to one CPU.
+    nproc: Number((await run('nproc', ['--all'])).trim()),
     cpuModel: cpus()[0]?.model ?? 'unknown',
     node: process.version,
     redis: await redisVersion(redis.client),
-    wrk: /wrk (\S+)/.exec(wrkVersion)?.[1]?.replace('debian/', '') ?? 'unknown',
+    wrk: /\bwrk (?:debian\/)?(\d[^\s[]*)/.exec(wrkVersion)?.[1] ?? 'unknown',
     kernel: release(),
     date: new Date().toISOString(),
   }
