@@ -21,12 +21,17 @@ export interface RedisCommander {
 
 /** The parts of a node-redis client sessionkit uses. */
 export interface NodeRedisClientLike {
-  sendCommand(args: string[]): Promise<unknown>
+  sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>
 }
 
 /** The parts of a node-redis cluster client sessionkit uses. */
 export interface NodeRedisClusterLike {
-  sendCommand(firstKey: string | undefined, isReadonly: boolean | undefined, args: string[]): Promise<unknown>
+  sendCommand(
+    firstKey: string | undefined,
+    isReadonly: boolean | undefined,
+    args: string[],
+    options?: { timeout?: number },
+  ): Promise<unknown>
   readonly masters: readonly unknown[]
   nodeClient(node: never): Promise<NodeRedisClientLike> | NodeRedisClientLike
 }
@@ -55,10 +60,16 @@ export function toRedisCommander(client: RedisClientLike): RedisCommander {
   throw new InvalidOptionsError('client must be a node-redis or ioredis client (or cluster)')
 }
 
+/**
+ * node-redis 6 gives every command a 5 s timeout by default, which costs an AbortSignal and a timer per command.
+ * RedisStore enforces its own (shorter, configurable) deadline on every call, so it turns that one off.
+ */
+const NO_CLIENT_TIMEOUT = Object.freeze({ timeout: 0 })
+
 function nodeRedisCommander(client: NodeRedisClientLike): RedisCommander {
   return {
     isCluster: false,
-    send: (_routeKey, args) => client.sendCommand([...args]),
+    send: (_routeKey, args) => client.sendCommand(args as string[], NO_CLIENT_TIMEOUT),
     masters: () => Promise.resolve([nodeRedisCommander(client)]),
   }
 }
@@ -66,7 +77,7 @@ function nodeRedisCommander(client: NodeRedisClientLike): RedisCommander {
 function nodeRedisClusterCommander(cluster: NodeRedisClusterLike): RedisCommander {
   return {
     isCluster: true,
-    send: (routeKey, args) => cluster.sendCommand(routeKey, false, [...args]),
+    send: (routeKey, args) => cluster.sendCommand(routeKey, false, args as string[], NO_CLIENT_TIMEOUT),
     masters: async () =>
       Promise.all(
         cluster.masters.map(async (node) => nodeRedisCommander(await cluster.nodeClient(node as never))),
