@@ -78,6 +78,8 @@ export interface RequestBinding {
   headersSent(): boolean
   /** Appends a `Set-Cookie` header (replacing one sessionkit set earlier in this response). */
   setCookie(value: string): void
+  /** Called when the session gets its first unsaved change, so the adapter can hold the response for the save. */
+  sessionChanged?(): void
 }
 
 /** Where a session stands with respect to the store. @internal */
@@ -304,6 +306,7 @@ export class Session implements Iterable<[string, JsonValue]> {
     const size = state.size - (previous === undefined ? 0 : byteSize(field, previous)) + byteSize(field, json)
     if (size > this.#maxBytes) throw new SessionTooLargeError(label, size, this.#maxBytes)
     state.values.set(field, json)
+    if (state.changes.size === 0) state.binding?.sessionChanged?.()
     state.changes.set(field, json)
     state.size = size
   }
@@ -313,6 +316,7 @@ export class Session implements Iterable<[string, JsonValue]> {
     const previous = state.values.get(field)
     if (previous === undefined) return false
     state.values.delete(field)
+    if (state.changes.size === 0) state.binding?.sessionChanged?.()
     state.changes.set(field, undefined)
     state.size -= byteSize(field, previous)
     return true

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { toActiveSessionJson, type ActiveSessionJson } from '../core/active-session-json.js'
 import type { ActiveSession, Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
 import { InvalidUserIdError } from '../core/errors.js'
@@ -294,33 +295,8 @@ async function revokeOwn(
 // The JSON API
 
 /** The JSON shape of one session. */
-export interface ApiSession {
-  readonly id: string
-  readonly current: boolean
-  readonly browser: string
-  readonly os: string
-  readonly deviceType: string
-  readonly deviceName: string
-  readonly ipAddress: string
-  /** ISO 8601. */
-  readonly signedInAt: string
-  /** ISO 8601. */
-  readonly lastSeenAt: string
-}
-
-export function toApiSession(s: ActiveSession): ApiSession {
-  return {
-    id: s.id,
-    current: s.current,
-    browser: s.browser,
-    os: s.os,
-    deviceType: s.deviceType,
-    deviceName: s.deviceName,
-    ipAddress: s.ipAddress,
-    signedInAt: s.signedInAt.toISOString(),
-    lastSeenAt: s.lastSeenAt.toISOString(),
-  }
-}
+export type ApiSession = ActiveSessionJson
+const toApiSession = toActiveSessionJson
 
 const UNAUTHORIZED = { error: 'unauthorized', message: 'Sign in first.' }
 const CROSS_ORIGIN = { error: 'forbidden', message: 'Cross-origin requests are refused.' }

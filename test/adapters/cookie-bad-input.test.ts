@@ -12,24 +12,16 @@ import {
   type Sessionkit,
   type SessionStore,
 } from 'sessionkit'
+import { instrumentStore } from '../helpers/backends.js'
 import { call, cookiePair, rawRequest } from '../helpers/http.js'
 import { FRAMEWORKS, startApp, type RunningApp } from './apps.js'
 
 const NAME = '__Host-sid'
 
+/** Wraps the real store (changing nothing) and counts the calls that reach it. */
 function counting(store: SessionStore): { store: SessionStore; calls: () => number } {
-  let calls = 0
-  const wrapped = new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver)
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        calls++
-        return (value as (...a: unknown[]) => unknown).apply(target, args)
-      }
-    },
-  })
-  return { store: wrapped, calls: () => calls }
+  const instrumented = instrumentStore(store)
+  return { store: instrumented.store, calls: () => instrumented.calls.length }
 }
 
 describe.each(FRAMEWORKS)('%s: hostile Cookie headers', (framework) => {

@@ -6,23 +6,14 @@ import { createClient } from 'redis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionkit, RedisStore, type Sessionkit, type SessionStore } from 'sessionkit'
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js'
+import { instrumentStore } from '../helpers/backends.js'
 import { call, cookiePair, postSlowJson } from '../helpers/http.js'
 import { FRAMEWORKS, startApp, type RunningApp } from './apps.js'
 
-/** Wraps a real store and counts the calls that reach it (never replaces any behaviour). */
+/** Wraps the real store (changing nothing) and counts the calls that reach it. */
 function counting(store: SessionStore): { store: SessionStore; calls: () => number } {
-  let calls = 0
-  const wrapped = new Proxy(store, {
-    get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver)
-      if (typeof value !== 'function') return value
-      return (...args: unknown[]) => {
-        calls++
-        return (value as (...a: unknown[]) => unknown).apply(target, args)
-      }
-    },
-  })
-  return { store: wrapped, calls: () => calls }
+  const instrumented = instrumentStore(store)
+  return { store: instrumented.store, calls: () => instrumented.calls.length }
 }
 
 describe.each(FRAMEWORKS)('%s', (framework) => {

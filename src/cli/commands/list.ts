@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { toActiveSessionJson } from '../../core/active-session-json.js'
 import type { CliContext } from '../connect.js'
 import { usageError, userFromArgument } from '../errors.js'
 import { adminKit } from './kit.js'
@@ -48,16 +49,10 @@ export async function listCommand(ctx: CliContext, options: ListOptions): Promis
   return {
     userId,
     sessions: sessions.map((s) => ({
-      id: s.id,
-      userId: s.userId,
+      ...toActiveSessionJson(s),
+      // The CLI has no "current" request.
       current: false,
-      browser: s.browser,
-      os: s.os,
-      deviceType: s.deviceType,
-      deviceName: s.deviceName,
-      ipAddress: s.ipAddress,
-      signedInAt: s.signedInAt.toISOString(),
-      lastSeenAt: s.lastSeenAt.toISOString(),
+      userId: s.userId,
       expiresAt: s.expiresAt.toISOString(),
       absoluteExpiresAt: s.absoluteExpiresAt.toISOString(),
       impersonated: s.impersonated,
