@@ -7,6 +7,7 @@
  * are interleaved (every server once per round, rotating the order), each server is warmed up before it is
  * measured, and all connections share one session cookie (logged in once per round).
  */
+import { createServer as createNetServer, type AddressInfo } from 'node:net'
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { cpus, release } from 'node:os'
 import { dirname, join, relative } from 'node:path'
@@ -220,14 +221,44 @@ function loadSpec(base: string, route: RouteSpec, cookie: string | undefined, se
   }
 }
 
+/** A port the OS says is free right now. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const probe = createNetServer()
+    probe.once('error', reject)
+    probe.listen(0, '127.0.0.1', () => {
+      const { port } = probe.address() as AddressInfo
+      probe.close(() => {
+        resolve(port)
+      })
+    })
+  })
+}
+
+/** Starts a server on a free port and logs in; retries (a port can be taken between the probe and the listen). */
+async function startAndLogin(
+  config: ServerConfig,
+  redis: BenchRedis,
+): Promise<{ server: Pinned; base: string; cookie: string | undefined }> {
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort()
+    const server = await startServer(config, redis, port)
+    const base = `http://127.0.0.1:${port}`
+    try {
+      return { server, base, cookie: await login(config, base) }
+    } catch (error) {
+      await server.stop()
+      if (attempt >= 3) throw error
+      log(`${config.id}: login failed (${String(error)}), restarting the server`)
+    }
+  }
+}
+
 async function measureServer(config: ServerConfig, redis: BenchRedis, round: number): Promise<Sample[]> {
   await command(redis.client, ['FLUSHALL'])
-  const port = 20_000 + Math.floor(Math.random() * 20_000)
-  const server = await startServer(config, redis, port)
-  const base = `http://127.0.0.1:${port}`
+  const { server, base, cookie } = await startAndLogin(config, redis)
   const samples: Sample[] = []
   try {
-    const cookie = await login(config, base)
     for (const route of ROUTES) {
       await runWrk(work, loadSpec(base, route, cookie, settings.warmSeconds), SIDE_CPU)
       const spec = loadSpec(base, route, cookie, settings.measureSeconds)
