@@ -3,7 +3,7 @@
  *
  * @module
  */
-import { toActiveSessionJson } from '../../core/active-session-json.js'
+import { toActiveSessionJson, type ActiveSessionJson } from '../../core/active-session-json.js'
 import type { CliContext } from '../connect.js'
 import { usageError, userFromArgument } from '../errors.js'
 import { adminKit } from './kit.js'
@@ -13,18 +13,10 @@ export interface ListOptions {
 }
 
 /** One session as the CLI shows it: the API's fields, times as ISO 8601. */
-export interface ListedSessionView {
-  readonly id: string
-  readonly userId: string
-  /** Always false: the CLI has no "current" request. */
+/** The API's session shape plus what an admin needs; `current` is always false (the CLI has no request). */
+export interface ListedSessionView extends ActiveSessionJson {
   readonly current: false
-  readonly browser: string
-  readonly os: string
-  readonly deviceType: string
-  readonly deviceName: string
-  readonly ipAddress: string
-  readonly signedInAt: string
-  readonly lastSeenAt: string
+  readonly userId: string
   /** When the session expires unless used. */
   readonly expiresAt: string
   readonly absoluteExpiresAt: string
