@@ -336,6 +336,12 @@ async function adminGate(ctx: UiContext): Promise<UiResponse | string> {
   return userId
 }
 
+/** The admin gate, then the form's CSRF check: what every admin POST needs before it acts. */
+async function adminFormRefused(ctx: UiContext): Promise<UiResponse | undefined> {
+  const gate = await adminGate(ctx)
+  return typeof gate === 'string' ? formRefused(ctx) : gate
+}
+
 async function adminPage(ctx: UiContext): Promise<UiResponse> {
   const gate = await adminGate(ctx)
   if (typeof gate !== 'string') return gate
@@ -366,9 +372,7 @@ function adminBack(ctx: UiContext, userId: string, revoked: number): UiResponse 
 }
 
 async function adminRevoke(ctx: UiContext): Promise<UiResponse> {
-  const gate = await adminGate(ctx)
-  if (typeof gate !== 'string') return gate
-  const refused = formRefused(ctx)
+  const refused = await adminFormRefused(ctx)
   if (refused) return refused
   const userId = ctx.request.form('user_id') ?? ''
   const id = ctx.request.form('session_id') ?? ''
@@ -384,9 +388,7 @@ async function adminRevoke(ctx: UiContext): Promise<UiResponse> {
 }
 
 async function adminRevokeAll(ctx: UiContext): Promise<UiResponse> {
-  const gate = await adminGate(ctx)
-  if (typeof gate !== 'string') return gate
-  const refused = formRefused(ctx)
+  const refused = await adminFormRefused(ctx)
   if (refused) return refused
   const userId = ctx.request.form('user_id') ?? ''
   try {

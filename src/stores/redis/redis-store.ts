@@ -246,12 +246,12 @@ export class RedisStore implements SessionStore {
 
   /** Walks every master with SCAN (never KEYS), calling `visit` once per non-empty page. */
   async #scan(pattern: string, visit: (keys: string[]) => Promise<void>): Promise<void> {
-    const masters = await this.#withDeadline(this.redis.masters(), 'CLUSTER NODES')
+    const masters = await this.#deadlines.watch(this.redis.masters(), 'CLUSTER NODES')
     for (const node of masters) {
       let cursor = '0'
       do {
         const reply = asArray(
-          await this.#withDeadline(
+          await this.#deadlines.watch(
             node.send(undefined, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT]),
             'SCAN',
           ),
@@ -282,10 +282,6 @@ export class RedisStore implements SessionStore {
       return this.redis.send(routeKey, command)
     })
     return this.#deadlines.watch(reply, script.name)
-  }
-
-  #withDeadline<T>(work: Promise<T>, operation: string): Promise<T> {
-    return this.#deadlines.watch(work, operation)
   }
 }
 
