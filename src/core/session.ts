@@ -128,7 +128,7 @@ export class Session implements Iterable<[string, JsonValue]> {
     this.#maxBytes = maxBytes
   }
 
-  /** The private id (`<tag>.<sha256 hex>`), or `undefined` while the session is not stored yet. */
+  /** The private id (`<tag>.<27 base64url chars of sha256(token)>`), or `undefined` while the session is not stored yet. */
   get id(): string | undefined {
     return this[sessionState].ref?.id
   }

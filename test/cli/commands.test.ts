@@ -196,9 +196,9 @@ describe.each(deployments())('CLI commands on $name Redis', (deployment) => {
     })
 
     it('exits 1 for an unknown session and 2 for a malformed id', async () => {
-      await expectCliError(showCommand(ctx, { sessionId: `abc.${'0'.repeat(64)}` }), 1, /not found/)
+      await expectCliError(showCommand(ctx, { sessionId: `abc.${'0'.repeat(27)}` }), 1, /not found/)
       await expectCliError(showCommand(ctx, { sessionId: 'abc.123' }), 2, /not a session id/)
-      await expectCliError(showCommand(ctx, { sessionId: `{x}.${'0'.repeat(64)}` }), 2, /not a session id/)
+      await expectCliError(showCommand(ctx, { sessionId: `{x}.${'0'.repeat(27)}` }), 2, /not a session id/)
     })
   })
 
@@ -276,7 +276,7 @@ describe.each(deployments())('CLI commands on $name Redis', (deployment) => {
     })
 
     it('refuses bad combinations (exit 2)', async () => {
-      const id = `abc.${'1'.repeat(64)}`
+      const id = `abc.${'1'.repeat(27)}`
       await expectCliError(revokeCommand(ctx, {}), 2, /SESSION_ID or --user/)
       await expectCliError(revokeCommand(ctx, { except: id }), 2, /--except needs --user/)
       await expectCliError(revokeCommand(ctx, { sessionId: id, user: 'a', except: id }), 2, /not both/)

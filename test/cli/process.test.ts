@@ -132,7 +132,7 @@ describe.each(deployments())('sessionkit CLI process on $name Redis', (deploymen
   })
 
   it('show of an unknown session: exit 1, one line on stderr', async () => {
-    const run = await cli('show', `abc.${'0'.repeat(64)}`)
+    const run = await cli('show', `abc.${'0'.repeat(27)}`)
     expect(run.code).toBe(1)
     expectOneLineError(run, /^sessionkit: session abc\.0+ not found$/)
   })

@@ -62,10 +62,11 @@ describe('tokens', () => {
     expect(isWellFormedToken(value)).toBe(false)
   })
 
-  it('private ids are <tag>.<sha256 hex of the token>, and are not tokens', () => {
+  it('private ids are <tag>.<first 27 base64url chars of sha256(token)>, and are not tokens', () => {
     const ref = refFromToken(valid)
     expect(ref.tag).toBe('abc')
-    expect(ref.hash).toBe(createHash('sha256').update(valid).digest('hex'))
+    expect(ref.hash).toBe(createHash('sha256').update(valid).digest('base64url').slice(0, 27))
+    expect(ref.hash).toMatch(/^[A-Za-z0-9_-]{27}$/)
     expect(ref.id).toBe(`abc.${ref.hash}`)
     expect(parseSessionId(ref.id)).toEqual(ref)
     expect(isWellFormedToken(ref.id)).toBe(false)
@@ -78,12 +79,14 @@ describe('tokens', () => {
     {},
     '',
     '*',
-    'abc.' + 'g'.repeat(64),
-    'abc.' + 'A'.repeat(64),
-    'ab.' + '0'.repeat(65),
-    'abc.' + '0'.repeat(63),
-    'abc.' + '0'.repeat(65),
-    'abc:' + '0'.repeat(64),
+    'abc.' + '+'.repeat(27),
+    'abc.' + '='.repeat(27),
+    'ABC.' + 'A'.repeat(27),
+    'ab.' + '0'.repeat(28),
+    'abc.' + '0'.repeat(26),
+    'abc.' + '0'.repeat(28),
+    'abc:' + '0'.repeat(27),
+    'abc.' + '0'.repeat(64),
     valid,
     'a'.repeat(65536),
   ])('parseSessionId rejects %j', (value) => {

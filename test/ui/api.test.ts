@@ -155,7 +155,7 @@ describe.each(UI_FRAMEWORKS)('%s: Active Sessions API and page', (framework) => 
       )
       expect(new Date(s.signedInAt).toISOString()).toBe(s.signedInAt)
       expect(new Date(s.lastSeenAt).toISOString()).toBe(s.lastSeenAt)
-      expect(s.id).toMatch(/^[0-9a-z]+\.[0-9a-f]{64}$/)
+      expect(s.id).toMatch(/^[0-9a-f]{3}\.[A-Za-z0-9_-]{27}$/)
     }
     expect(sessions[0]).toMatchObject({
       current: true,
@@ -200,7 +200,7 @@ describe.each(UI_FRAMEWORKS)('%s: Active Sessions API and page', (framework) => 
     const mallory = await signIn('mallory', DESKTOP_UA)
     const victim = await signIn('victim', IPHONE_UA)
     const victimId = (await list(victim))[0]!.id
-    for (const id of [victimId, 'garbage', `${victimId.split('.')[0]!}.${'0'.repeat(64)}`]) {
+    for (const id of [victimId, 'garbage', `${victimId.split('.')[0]!}.${'0'.repeat(27)}`]) {
       const reply = await call(app.url, 'DELETE', `/api/sessions/${encodeURIComponent(id)}`, {
         cookie: mallory,
       })

@@ -4,7 +4,7 @@
  *
  * | key                               | type | holds                                             | TTL                     |
  * |-----------------------------------|------|---------------------------------------------------|-------------------------|
- * | `<prefix>{<tag>}:s:<sha256 hex>`  | hash | one session: `_`-metadata, `d:` and `n:` values   | idle, capped by absolute |
+ * | `<prefix>{<tag>}:s:<id hash>`     | hash | one session: `_`-metadata, `d:` and `n:` values   | idle, capped by absolute |
  * | `<prefix>{<tag>}:u:<user id>`     | zset | the user's session hashes, scored by idle deadline | its latest member's      |
  *
  * @module
@@ -59,7 +59,7 @@ export class KeyLayout {
   /** The session a key names, or `undefined` for any other key. */
   parseSessionKey(key: string): SessionRef | undefined {
     const rest = this.afterTag(key, ':s:')
-    if (rest === undefined || !/^[0-9a-f]{64}$/.test(rest.tail)) return undefined
+    if (rest === undefined || !/^[A-Za-z0-9_-]{27}$/.test(rest.tail)) return undefined
     return refFromParts(rest.tag, rest.tail)
   }
 
