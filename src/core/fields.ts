@@ -50,6 +50,10 @@ export function assertSessionKey(key: unknown): asserts key is string {
       `a session key must be a non-empty string of at most ${MAX_KEY_LENGTH} characters, got ${describe(key)}`,
     )
   }
+  // The load script joins stored names with NUL (see stores/redis/scripts/load.lua).
+  if (key.includes('\0')) {
+    throw new InvalidSessionKeyError(`a session key must not contain NUL, got ${describe(key)}`)
+  }
 }
 
 export function assertNamespaceName(name: unknown): asserts name is string {
@@ -89,9 +93,36 @@ export interface SessionMeta {
   readonly rememberMe: boolean
 }
 
+/** Metadata as loaded. The device is parsed on first use: only listings need it, and a load runs per request. */
+class StoredMeta implements SessionMeta {
+  readonly #deviceText: string | undefined
+  #device: DeviceInfo | undefined | null = null
+
+  constructor(
+    readonly userId: string | undefined,
+    readonly createdAt: number,
+    readonly signedInAt: number | undefined,
+    readonly absoluteExpiresAt: number,
+    readonly lastSeenAt: number,
+    readonly ipAddress: string | undefined,
+    deviceText: string | undefined,
+    readonly impersonator: string | undefined,
+    readonly rememberMe: boolean,
+  ) {
+    this.#deviceText = deviceText
+  }
+
+  get device(): DeviceInfo | undefined {
+    if (this.#device === null) this.#device = decodeDevice(this.#deviceText)
+    return this.#device
+  }
+}
+
 /** A session as decoded: metadata, and the raw JSON of every data and namespace field. */
 export interface DecodedSession {
   readonly meta: SessionMeta
+  /** The user id as stored (percent-encoded), so it need not be encoded again. */
+  readonly encodedUserId: string | undefined
   readonly values: Map<string, string>
 }
 
@@ -100,58 +131,120 @@ export interface DecodedSession {
  * as absent (fail closed), never as one without deadlines.
  */
 export function decodeFields(fields: Iterable<readonly [string, string]>): DecodedSession | undefined {
+  const flat: string[] = []
+  for (const [name, value] of fields) flat.push(name, value)
+  return decodeFlatFields(flat)
+}
+
+/** As {@link decodeFields}, from a flat `[name, value, name, value, ...]` list (what a load returns). */
+export function decodeFlatFields(flat: readonly string[]): DecodedSession | undefined {
+  // One pass, no intermediate map: this runs on every request that carries a cookie.
   const values = new Map<string, string>()
-  const raw = new Map<string, string>()
-  for (const [name, value] of fields) {
-    if (name.startsWith('_')) raw.set(name, value)
-    else if (name.startsWith(DATA_PREFIX) || name.startsWith(NAMESPACE_PREFIX)) values.set(name, value)
+  let user: string | undefined
+  let created: string | undefined
+  let signedIn: string | undefined
+  let deadline: string | undefined
+  let lastSeen: string | undefined
+  let ip: string | undefined
+  let device: string | undefined
+  let impersonator: string | undefined
+  let rememberMe: string | undefined
+  for (let i = 0; i + 1 < flat.length; i += 2) {
+    const name = flat[i] as string
+    const value = flat[i + 1] as string
+    if (name.startsWith(DATA_PREFIX) || name.startsWith(NAMESPACE_PREFIX)) {
+      values.set(name, value)
+      continue
+    }
+    switch (name) {
+      case META.user:
+        user = value
+        break
+      case META.createdAt:
+        created = value
+        break
+      case META.signedInAt:
+        signedIn = value
+        break
+      case META.absoluteDeadline:
+        deadline = value
+        break
+      case META.lastSeen:
+        lastSeen = value
+        break
+      case META.ip:
+        ip = value
+        break
+      case META.device:
+        device = value
+        break
+      case META.impersonator:
+        impersonator = value
+        break
+      case META.rememberMe:
+        rememberMe = value
+        break
+    }
   }
-  const createdAt = toTime(raw.get(META.createdAt))
-  const absoluteExpiresAt = toTime(raw.get(META.absoluteDeadline))
-  const lastSeenAt = toTime(raw.get(META.lastSeen))
+  const createdAt = toTime(created)
+  const absoluteExpiresAt = toTime(deadline)
+  const lastSeenAt = toTime(lastSeen)
   if (createdAt === undefined || absoluteExpiresAt === undefined || lastSeenAt === undefined) return undefined
-  const encodedUser = raw.get(META.user)
   let userId: string | undefined
-  if (encodedUser !== undefined) {
+  if (user !== undefined) {
     try {
-      userId = decodeUserId(encodedUser)
+      userId = decodeUserId(user)
     } catch {
       return undefined
     }
     if (userId.length === 0) return undefined
   }
-  const signedInAt = toTime(raw.get(META.signedInAt))
+  const signedInAt = toTime(signedIn)
   if (userId !== undefined && signedInAt === undefined) return undefined
+  let impersonatorId: string | undefined
+  if (impersonator !== undefined) {
+    try {
+      impersonatorId = decodeUserId(impersonator)
+    } catch {
+      return undefined
+    }
+  }
   return {
-    meta: {
+    meta: new StoredMeta(
       userId,
       createdAt,
       signedInAt,
       absoluteExpiresAt,
       lastSeenAt,
-      ipAddress: raw.get(META.ip),
-      device: decodeDevice(raw.get(META.device)),
-      impersonator: raw.get(META.impersonator),
-      rememberMe: raw.get(META.rememberMe) === '1',
-    },
+      ip,
+      device,
+      impersonatorId,
+      rememberMe === '1',
+    ),
+    encodedUserId: user,
     values,
   }
 }
 
 /**
- * Decodes a session loaded for a request: as {@link decodeFields}, and also `undefined` when a data value is not
- * JSON that sessionkit could have written (invalid JSON, `__proto__` keys...). Such a session was tampered with
- * or corrupted, so it is treated as absent (fail closed) rather than served with values missing.
+ * Decodes a session loaded for a request: as {@link decodeFlatFields}, and also `undefined` when a data value is
+ * not JSON that sessionkit could have written (invalid JSON, `__proto__` keys...). Such a session was tampered
+ * with or corrupted, so it is treated as absent (fail closed) rather than served with values missing.
  */
-export function decodeLoadedSession(fields: Iterable<readonly [string, string]>): DecodedSession | undefined {
-  const decoded = decodeFields(fields)
+export function decodeLoadedSession(flat: readonly string[]): DecodedSession | undefined {
+  const decoded = decodeFlatFields(flat)
   if (!decoded) return undefined
   for (const json of decoded.values.values()) if (!isStoredJson(json)) return undefined
   return decoded
 }
 
+/** A stored time: 1 to 15 ASCII digits, nothing else (no sign, exponent, spaces or hex that Number() accepts). */
 function toTime(value: string | undefined): number | undefined {
-  if (value === undefined || !/^\d{1,15}$/.test(value)) return undefined
+  if (value === undefined || value.length === 0 || value.length > 15) return undefined
+  for (let i = 0; i < value.length; i++) {
+    const c = value.charCodeAt(i)
+    if (c < 48 || c > 57) return undefined
+  }
   return Number(value)
 }
 

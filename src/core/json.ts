@@ -108,6 +108,10 @@ function dropPrototypeKeys(this: unknown, key: string, value: unknown): unknown 
  * else, so the session holding it is treated as absent (fail closed).
  */
 export function isStoredJson(text: string): boolean {
+  // Most values are plain strings or numbers: check those without building them (this runs on every load).
+  const first = text.charCodeAt(0)
+  if (first === QUOTE && isPlainJsonString(text)) return true
+  if ((first === MINUS || (first >= DIGIT_0 && first <= DIGIT_9)) && JSON_NUMBER.test(text)) return true
   try {
     if (!text.includes('__proto__') && !text.includes('constructor')) {
       JSON.parse(text)
@@ -122,4 +126,22 @@ export function isStoredJson(text: string): boolean {
   } catch {
     return false
   }
+}
+
+const QUOTE = 0x22
+const BACKSLASH = 0x5c
+const MINUS = 0x2d
+const DIGIT_0 = 0x30
+const DIGIT_9 = 0x39
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/
+
+/** A JSON string literal without escapes: quotes at both ends only, no backslash, no control character. */
+function isPlainJsonString(text: string): boolean {
+  const last = text.length - 1
+  if (last < 1 || text.charCodeAt(last) !== QUOTE) return false
+  for (let i = 1; i < last; i++) {
+    const c = text.charCodeAt(i)
+    if (c === QUOTE || c === BACKSLASH || c < 0x20) return false
+  }
+  return true
 }

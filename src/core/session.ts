@@ -94,8 +94,8 @@ export interface SessionState {
   readonly values: Map<string, string>
   /** Fields changed since load or last save: new JSON, or `undefined` for a deletion. */
   readonly changes: Map<string, string | undefined>
-  /** Byte size of `values` (names + JSON). */
-  size: number
+  /** Byte size of `values` (names + JSON); `undefined` until a write needs it (most requests never write). */
+  size: number | undefined
 }
 
 /** Gives the store layer access to a session's state. @internal */
@@ -303,7 +303,8 @@ export class Session implements Iterable<[string, JsonValue]> {
     const state = this[sessionState]
     const previous = state.values.get(field)
     if (previous === json) return
-    const size = state.size - (previous === undefined ? 0 : byteSize(field, previous)) + byteSize(field, json)
+    const size =
+      sizeOf(state) - (previous === undefined ? 0 : byteSize(field, previous)) + byteSize(field, json)
     if (size > this.#maxBytes) throw new SessionTooLargeError(label, size, this.#maxBytes)
     state.values.set(field, json)
     if (state.changes.size === 0) state.binding?.sessionChanged?.()
@@ -318,7 +319,7 @@ export class Session implements Iterable<[string, JsonValue]> {
     state.values.delete(field)
     if (state.changes.size === 0) state.binding?.sessionChanged?.()
     state.changes.set(field, undefined)
-    state.size -= byteSize(field, previous)
+    if (state.size !== undefined) state.size -= byteSize(field, previous)
     return true
   }
 
@@ -330,6 +331,15 @@ export class Session implements Iterable<[string, JsonValue]> {
 
 export function byteSize(field: string, json: string): number {
   return Buffer.byteLength(field) + Buffer.byteLength(json)
+}
+
+function sizeOf(state: SessionState): number {
+  if (state.size === undefined) {
+    let size = 0
+    for (const [field, json] of state.values) size += byteSize(field, json)
+    state.size = size
+  }
+  return state.size
 }
 
 /** An empty state, for a session that is not stored yet. @internal */

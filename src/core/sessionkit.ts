@@ -6,6 +6,7 @@
  *
  * @module
  */
+import { isIP } from 'node:net'
 import {
   readSessionCookie,
   serializeClearedCookie,
@@ -26,7 +27,6 @@ import {
 import { resolveOptions, type ResolvedOptions, type SessionkitOptions } from './options.js'
 import {
   Session,
-  byteSize,
   emptyState,
   sessionState,
   type ActiveSession,
@@ -110,7 +110,7 @@ export class Sessionkit {
       return Promise.resolve(this.#bind(emptyState(binding)))
     }
     const ref = refFromToken(reading.token)
-    return this.store.load(ref, this.#policy, binding.ipAddress).then((result) => {
+    return this.store.load(ref, this.#policy, clientIp(binding)).then((result) => {
       const decoded = result.status === 'found' ? decodeLoadedSession(result.fields) : undefined
       return this.#bind(decoded ? stateFromStore(ref, decoded, binding) : emptyState(binding))
     })
@@ -225,9 +225,10 @@ export class Sessionkit {
     const values = state.ref ? await this.#claimOrConflict(state) : new Map(state.values)
     if (binding.headersSent()) throw new HeadersSentError('sign in')
     const extra: [string, string][] = []
-    if (binding.ipAddress) extra.push([META.ip, binding.ipAddress])
+    const ipAddress = clientIp(binding)
+    if (ipAddress !== undefined) extra.push([META.ip, ipAddress])
     if (device) extra.push([META.device, encodeDevice(device)])
-    if (impersonator !== undefined) extra.push([META.impersonator, impersonator])
+    if (impersonator !== undefined) extra.push([META.impersonator, encodeUserId(impersonator)])
     if (options.rememberMe === true) extra.push([META.rememberMe, '1'])
     const token = generateToken(user.tag)
     const ref = refFromToken(token)
@@ -328,13 +329,26 @@ function conflict(): SessionConflictError {
 }
 
 function stateFromStore(ref: SessionRef, decoded: DecodedSession, binding: RequestBinding): SessionState {
-  let size = 0
-  for (const [field, json] of decoded.values) size += byteSize(field, json)
   const { userId } = decoded.meta
+  const encoded = decoded.encodedUserId
   // A signed-in session lives in its user's slot, so the ref's tag is the user's: no need to hash the id again.
   const user: UserRef | undefined =
-    userId === undefined ? undefined : { id: userId, encoded: encodeUserId(userId), tag: ref.tag }
-  return { binding, ref, user, meta: decoded.meta, values: decoded.values, changes: new Map(), size }
+    userId === undefined || encoded === undefined ? undefined : { id: userId, encoded, tag: ref.tag }
+  return {
+    binding,
+    ref,
+    user,
+    meta: decoded.meta,
+    values: decoded.values,
+    changes: new Map(),
+    size: undefined,
+  }
+}
+
+/** The request's client address, if it is one: whatever a proxy header said otherwise is not stored. */
+function clientIp(binding: RequestBinding): string | undefined {
+  const ip = binding.ipAddress
+  return ip !== undefined && isIP(ip) !== 0 ? ip : undefined
 }
 
 /** The data of a claimed session, with this request's own changes on top (so neither side's writes are lost). */
@@ -359,11 +373,8 @@ function replaceState(
   state.user = user
   state.meta = meta
   state.values.clear()
-  state.size = 0
-  for (const [field, json] of values) {
-    state.values.set(field, json)
-    state.size += byteSize(field, json)
-  }
+  for (const [field, json] of values) state.values.set(field, json)
+  state.size = undefined
   state.changes.clear()
 }
 

@@ -96,7 +96,8 @@ export class MemoryStore implements SessionStore {
     if (!Number.isFinite(lastSeen) || !Number.isFinite(deadline)) {
       return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
     }
-    const fields = [...session.fields]
+    const fields: string[] = []
+    for (const [name, value] of session.fields) fields.push(name, value)
     const user = session.fields.get(META.user)
     if (now >= deadline) {
       this.#delete(ref, session)

@@ -30,10 +30,14 @@ export interface StorePolicy {
 /** Stored fields of one session, as name/value pairs. */
 export type StoredFields = ReadonlyArray<readonly [string, string]>
 
+/** Stored fields of one session as one flat list `[name, value, name, value, ...]`: what a load returns, since
+ * it runs on every request and a flat list is the cheapest shape to build and to read. */
+export type FlatFields = readonly string[]
+
 export type LoadResult =
   | {
       readonly status: 'found'
-      readonly fields: StoredFields
+      readonly fields: FlatFields
       /** The store's clock at load time (epoch ms). */
       readonly now: number
       /** Whether this load slid the TTL and updated last-seen. */

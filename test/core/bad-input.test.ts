@@ -223,7 +223,7 @@ describe.each<BackendName>(['memory', 'node-redis single', 'ioredis cluster'])('
 
     it('bad keys and namespace names fail with InvalidSessionKeyError', async () => {
       await new Browser(kit).request((s) => {
-        for (const key of ['', 'x'.repeat(257), 42, undefined]) {
+        for (const key of ['', 'x'.repeat(257), 42, undefined, 'a\u0000b']) {
           expect(() => s.set(key as never, 1)).toThrow(InvalidSessionKeyError)
         }
         for (const ns of ['', 'a:b', 'a b', 'x'.repeat(65), '*']) {
@@ -572,6 +572,10 @@ describe.each<BackendName>(['node-redis single', 'ioredis single', 'node-redis c
       ['_si absent for a signed-in session', { _si: drop }],
       ['_u empty', { _u: '' }],
       ['_u a bad escape', { _u: '%E0%A4%A' }],
+      ['_im a bad escape', { _im: '%E0%A4%A' }],
+      // The load joins names and values with NUL; one inside either would shift every pair after it.
+      ['a NUL in a metadata value', { _ip: '203.0.113.7\u0000_u\u0000admin' }],
+      ['a NUL in a field name', { 'd:a\u0000_u': '1' }],
     ])('21. %s: no session, never "no deadline"', async (_name, fields) => {
       const { token } = await plant(fields, newUser())
       await expectNoSession(token)

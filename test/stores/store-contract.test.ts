@@ -427,6 +427,22 @@ describe.each(ALL_BACKENDS)('store contract: %s', (name) => {
       ])
     })
 
+    it('an impersonator id with any characters reads back as given', async () => {
+      const user = newUser()
+      const admin = new Browser(kit)
+      const impersonator = 'admin:{1} ü\u0000*'
+      await admin.request((s) => s.signIn(user, { impersonator }))
+      expect(await admin.request((s) => s.impersonator)).toBe(impersonator)
+      expect((await kit.listSessions(user)).map((s) => s.impersonated)).toEqual([true])
+    })
+
+    it('an address that is not an IP (a garbled proxy header) is not stored', async () => {
+      const user = newUser()
+      const browser = new Browser(kit, { ipAddress: 'unknown, 10.0.0.1' })
+      await browser.request((s) => s.signIn(user))
+      expect((await kit.listSessions(user)).map((s) => s.ipAddress)).toEqual([''])
+    })
+
     it('revoke all kills every session, impersonated ones unless asked', async () => {
       const user = newUser()
       const a = await signedIn(user)

@@ -102,7 +102,8 @@ export async function showCommand(ctx: CliContext, options: ShowOptions): Promis
   const encodedUser = raw.get(META.user)
   const userId = encodedUser === undefined ? null : safeDecode(encodedUser)
   const device = decodeDevice(raw.get(META.device))
-  const impersonator = raw.get(META.impersonator) ?? null
+  const encodedImpersonator = raw.get(META.impersonator)
+  const impersonator = encodedImpersonator === undefined ? null : safeDecode(encodedImpersonator)
   const ttlMs = found.ttlMs
   return {
     id: ref.id,

@@ -68,6 +68,8 @@ export class RedisStore implements SessionStore {
   readonly keys: KeyLayout
   readonly redis: RedisCommander
   readonly #deadlines: Deadlines
+  #limitsOf: StorePolicy | undefined
+  #limits: readonly [string, string, string, string] = ['', '', '', '']
 
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
@@ -83,19 +85,34 @@ export class RedisStore implements SessionStore {
   }
 
   load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
+    const limits = this.#loadLimits(policy)
     return this.#eval(
       scripts.load,
       [this.keys.session(ref)],
       [
         this.keys.userIndexPrefix(ref.tag),
         ref.hash,
+        limits[0],
+        limits[1],
+        limits[2],
+        limits[3],
+        ipAddress ?? '',
+      ],
+    ).then(loadResult)
+  }
+
+  /** load.lua's limit arguments, as strings: computed once per policy, since a load runs on every request. */
+  #loadLimits(policy: StorePolicy): readonly [string, string, string, string] {
+    if (this.#limitsOf !== policy) {
+      this.#limitsOf = policy
+      this.#limits = [
         String(policy.idleTimeoutMs),
         String(policy.anonymousTimeoutMs),
         String(policy.touchIntervalMs),
         String(policy.maxStoredBytes),
-        ipAddress ?? '',
-      ],
-    ).then(loadResult)
+      ]
+    }
+    return this.#limits
   }
 
   async create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult> {
@@ -293,11 +310,15 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)
 }
 
+/** Reads load.lua's reply: `{now, touched, count, names and values joined by NUL}`. */
 function loadResult(reply: unknown): LoadResult {
   if (reply === null || reply === undefined) return { status: 'missing' }
   const list = asArray(reply)
   if (list[0] === '!') return { status: 'invalid', reason: list[1] === 'too_large' ? 'too_large' : 'corrupt' }
-  return { status: 'found', now: Number(list[0]), touched: Number(list[1]) === 1, fields: pairs(list, 2) }
+  const fields = String(list[3]).split('\0')
+  // A NUL inside a name or value (which sessionkit never writes) shifts every pair after it: fail closed.
+  if (fields.length !== Number(list[2])) return { status: 'invalid', reason: 'corrupt' }
+  return { status: 'found', now: Number(list[0]), touched: Number(list[1]) === 1, fields }
 }
 
 function asArray(reply: unknown): unknown[] {
