@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidSessionValueError } from '../../src/core/errors.js'
-import { encodeJsonValue, MAX_JSON_DEPTH, parseJsonSafe } from '../../src/core/json.js'
+import { encodeJsonValue, isStoredJson, MAX_JSON_DEPTH, parseJsonSafe } from '../../src/core/json.js'
 
 function rejection(value: unknown): InvalidSessionValueError {
   try {
@@ -128,5 +128,57 @@ describe('parseJsonSafe', () => {
     expect(() => parseJsonSafe(deep)).not.toThrow()
     const deepProto = '{"__proto__":1,"a":'.repeat(5000) + '1' + '}'.repeat(5000)
     expect(() => parseJsonSafe(deepProto)).not.toThrow()
+  })
+})
+
+describe('isStoredJson', () => {
+  // The fast paths (plain strings, numbers) must agree with JSON.parse on everything near their edges.
+  const parses = (text: string): boolean => {
+    try {
+      JSON.parse(text)
+      return true
+    } catch {
+      return false
+    }
+  }
+  it.each([
+    '"plain"',
+    '""',
+    '"with \\"escaped\\" quotes"',
+    '"tab\tinside"',
+    '"raw\u0001control"',
+    '"unterminated',
+    '"a"b"',
+    '"',
+    '"x"  ',
+    '0',
+    '-0',
+    '01',
+    '-',
+    '1.',
+    '.5',
+    '1.5e+10',
+    '1E5',
+    '1e',
+    '+1',
+    '0x10',
+    'NaN',
+    'Infinity',
+    ' 1',
+    '123456789012345678901234567890',
+    'true',
+    'nul',
+    '[1,"a"]',
+    '{"a":1}',
+    '',
+  ])('agrees with JSON.parse on %j', (text) => {
+    expect(isStoredJson(text)).toBe(parses(text))
+  })
+
+  it('refuses prototype keys and accepts the same words as plain strings', () => {
+    expect(isStoredJson('{"__proto__":{"x":1}}')).toBe(false)
+    expect(isStoredJson('{"constructor":{"prototype":{}}}')).toBe(false)
+    expect(isStoredJson('"__proto__"')).toBe(true)
+    expect(isStoredJson('["constructor"]')).toBe(true)
   })
 })
