@@ -9,6 +9,9 @@
  */
 import { StoreUnavailableError } from '../../core/errors.js'
 
+/** A call on the clock, as {@link Deadlines.track} returns it. */
+export type PendingCall = object
+
 interface Pending {
   readonly expiresAt: number
   readonly operation: string
@@ -32,20 +35,31 @@ export class Deadlines {
    */
   watch<T>(work: Promise<T>, operation: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
-      const entry: Pending = { expiresAt: performance.now() + this.timeoutMs, operation, reject }
-      this.#pending.add(entry)
-      this.#timer ??= setInterval(() => {
-        this.#sweep()
-      }, this.#periodMs).unref()
+      const entry = this.track(operation, reject)
       work.then(
         (value) => {
-          if (this.#pending.delete(entry)) resolve(value)
+          if (this.settle(entry)) resolve(value)
         },
         (error: unknown) => {
-          if (this.#pending.delete(entry)) reject(storeError(operation, error))
+          if (this.settle(entry)) reject(storeError(operation, error))
         },
       )
     })
+  }
+
+  /** Starts the clock on a call: `reject` gets a StoreUnavailableError if it is not settled in time. */
+  track(operation: string, reject: (error: StoreUnavailableError) => void): PendingCall {
+    const entry: Pending = { expiresAt: performance.now() + this.timeoutMs, operation, reject }
+    this.#pending.add(entry)
+    this.#timer ??= setInterval(() => {
+      this.#sweep()
+    }, this.#periodMs).unref()
+    return entry
+  }
+
+  /** Stops the clock on a call. Returns false when it already timed out (its answer must then be ignored). */
+  settle(call: PendingCall): boolean {
+    return this.#pending.delete(call as Pending)
   }
 
   #sweep(): void {
@@ -65,7 +79,7 @@ export class Deadlines {
   }
 }
 
-function storeError(operation: string, error: unknown): StoreUnavailableError {
+export function storeError(operation: string, error: unknown): StoreUnavailableError {
   if (error instanceof StoreUnavailableError) return error
   const message = error instanceof Error ? error.message : String(error)
   return new StoreUnavailableError(`redis ${operation} failed: ${message}`, { cause: error })

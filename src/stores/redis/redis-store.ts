@@ -21,7 +21,7 @@ import type {
   StoredFields,
   StorePolicy,
 } from '../store.js'
-import { Deadlines } from './deadline.js'
+import { Deadlines, storeError } from './deadline.js'
 import { KeyLayout } from './keys.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
 import { scripts, type LuaScript } from './scripts.js'
@@ -98,7 +98,8 @@ export class RedisStore implements SessionStore {
         limits[3],
         ipAddress ?? '',
       ],
-    ).then(loadResult)
+      loadResult,
+    )
   }
 
   /** load.lua's limit arguments, as strings: computed once per policy, since a load runs on every request. */
@@ -288,17 +289,52 @@ export class RedisStore implements SessionStore {
     return this.#deadlines.watch(this.redis.send(routeKey, args), args[0] ?? '')
   }
 
-  /** EVALSHA, falling back to EVAL (which also caches the script) after a restart, failover or SCRIPT FLUSH. */
-  #eval(script: LuaScript, keys: string[], args: string[]): Promise<unknown> {
+  /**
+   * EVALSHA, falling back to EVAL (which also caches the script) after a restart, failover or SCRIPT FLUSH.
+   * `read` turns the reply into the result. Written with one promise and plain callbacks, not a chain: a load
+   * runs on every request, and each extra promise costs an allocation and, with AsyncLocalStorage on, a hook.
+   */
+  #eval<T = unknown>(
+    script: LuaScript,
+    keys: string[],
+    args: string[],
+    read?: (reply: unknown) => T,
+  ): Promise<T> {
     const routeKey = keys[0]
     const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args]
-    const reply = this.redis.send(routeKey, command).catch((error: unknown) => {
-      if (!isNoScript(error)) throw error
-      command[0] = 'EVAL'
-      command[1] = script.source
-      return this.redis.send(routeKey, command)
+    return new Promise<T>((resolve, reject) => {
+      const call = this.#deadlines.track(script.name, reject)
+      const fail = (error: unknown): void => {
+        if (this.#deadlines.settle(call)) reject(storeError(script.name, error))
+      }
+      const onReply = (reply: unknown): void => {
+        if (!this.#deadlines.settle(call)) return
+        try {
+          resolve(read ? read(reply) : (reply as T))
+        } catch (error) {
+          reject(storeError(script.name, error))
+        }
+      }
+      const onError = (error: unknown): void => {
+        if (command[0] !== 'EVALSHA' || !isNoScript(error)) {
+          fail(error)
+          return
+        }
+        command[0] = 'EVAL'
+        command[1] = script.source
+        this.#sendRaw(routeKey, command).then(onReply, onError)
+      }
+      this.#sendRaw(routeKey, command).then(onReply, onError)
     })
-    return this.#deadlines.watch(reply, script.name)
+  }
+
+  /** The client's promise; a client that throws instead of rejecting (closed, misused) rejects too. */
+  #sendRaw(routeKey: string | undefined, command: string[]): Promise<unknown> {
+    try {
+      return this.redis.send(routeKey, command)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
   }
 }
 
