@@ -3,7 +3,8 @@ import type { MicroResult } from '../micro.js'
 import type { ProfileSummary } from './profile.js'
 
 export type Framework = 'express' | 'fastify'
-export type Kind = 'bare' | 'peer' | 'sessionkit'
+/** `floor`: the bare framework plus the Redis round trips a session needs and nothing else. */
+export type Kind = 'bare' | 'floor' | 'peer' | 'sessionkit'
 
 export interface ServerConfig {
   readonly id: string
