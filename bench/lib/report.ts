@@ -253,7 +253,7 @@ export function renderReport(results: BenchResults): string {
     '## Caveats',
     '',
     '- This VM swings ±30–50 % between runs (peer-baseline.md §3): compare medians and the CPU/request column rather than single runs. Ratios are only meaningful within one run.',
-    '- The bare Fastify rows are capped by the load generator sharing CPU1 with Redis (about 40k req/s with wrk), so they understate the framework.',
+    '- The bare Fastify rows are near what one wrk thread on CPU1 can generate (it shares that core with Redis), so they may understate the framework (and overstate the ratio of sessionkit to it).',
     '- All connections share one session, so concurrent `/write`s race on one key (last writer wins) in every library, as in the baseline.',
     '- sessionkit touches (slides the TTL, records last-seen) at most once a minute, so a read in the measured window is one `EVALSHA` of `load`; the touching load (first request of a minute) is in the scale section.',
     '',
