@@ -123,21 +123,28 @@ export class Sessionkit {
    * @throws {StoreUnavailableError}
    * @throws {HeadersSentError} a new session could not get its cookie because the headers were sent
    */
-  async commit(session: Session): Promise<void> {
+  commit(session: Session): Promise<void> {
     const state = session[sessionState]
-    if (state.changes.size === 0) return
-    const binding = state.binding
-    if (state.ref) {
-      const set: [string, string][] = []
-      const del: string[] = []
-      for (const [field, json] of state.changes) {
-        if (json === undefined) del.push(field)
-        else set.push([field, json])
-      }
-      state.changes.clear()
-      await this.store.save(state.ref, state.user, { set, del })
-      return
+    if (state.changes.size === 0) return Promise.resolve()
+    if (!state.ref) return this.#createOnCommit(state)
+    const set: [string, string][] = []
+    const del: string[] = []
+    for (const [field, json] of state.changes) {
+      if (json === undefined) del.push(field)
+      else set.push([field, json])
     }
+    state.changes.clear()
+    // Not async: this runs on every request that changed its session, and an async frame costs a promise.
+    try {
+      return this.store.save(state.ref, state.user, { set, del }).then(toVoid)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+
+  /** The first write of a session that is not stored yet: creates it and sets its cookie. */
+  async #createOnCommit(state: SessionState): Promise<void> {
+    const binding = state.binding
     state.changes.clear()
     if (state.values.size === 0 || !binding) return
     if (binding.headersSent()) throw new HeadersSentError('create a session')
@@ -418,4 +425,9 @@ function toActiveSession(
     impersonated: meta.impersonator !== undefined,
     rememberMe: meta.rememberMe,
   }
+}
+
+/** Drops a save's "applied" flag: a save that lost to a sign-out or revocation is not the request's error. */
+function toVoid(): void {
+  return undefined
 }

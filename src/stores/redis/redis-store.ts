@@ -141,11 +141,11 @@ export class RedisStore implements SessionStore {
     }
   }
 
-  async save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean> {
+  save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean> {
     const args = [user ? user.encoded : '', String(delta.set.length)]
     for (const [name, value] of delta.set) args.push(name, value)
     args.push(...delta.del)
-    return Number(await this.#eval(scripts.save, [this.keys.session(ref)], args)) === 1
+    return this.#eval(scripts.save, [this.keys.session(ref)], args, applied)
   }
 
   async claim(ref: SessionRef): Promise<StoredFields | undefined> {
@@ -355,6 +355,11 @@ function loadResult(reply: unknown): LoadResult {
   // A NUL inside a name or value (which sessionkit never writes) shifts every pair after it: fail closed.
   if (fields.length !== Number(list[2])) return { status: 'invalid', reason: 'corrupt' }
   return { status: 'found', now: Number(list[0]), touched: Number(list[1]) === 1, fields }
+}
+
+/** save.lua's reply: 1 when the changes were written. */
+function applied(reply: unknown): boolean {
+  return Number(reply) === 1
 }
 
 function asArray(reply: unknown): unknown[] {
