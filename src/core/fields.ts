@@ -190,25 +190,12 @@ export function decodeFlatFields(flat: readonly string[]): DecodedSession | unde
   const absoluteExpiresAt = toTime(deadline)
   const lastSeenAt = toTime(lastSeen)
   if (createdAt === undefined || absoluteExpiresAt === undefined || lastSeenAt === undefined) return undefined
-  let userId: string | undefined
-  if (user !== undefined) {
-    try {
-      userId = decodeUserId(user)
-    } catch {
-      return undefined
-    }
-    if (userId.length === 0) return undefined
-  }
+  const userId = user === undefined ? undefined : decodeStoredId(user)
+  const impersonatorId = impersonator === undefined ? undefined : decodeStoredId(impersonator)
+  // A present but undecodable (or empty) id is corrupt metadata, never "no user".
+  if (userId === '' || impersonatorId === '') return undefined
   const signedInAt = toTime(signedIn)
   if (userId !== undefined && signedInAt === undefined) return undefined
-  let impersonatorId: string | undefined
-  if (impersonator !== undefined) {
-    try {
-      impersonatorId = decodeUserId(impersonator)
-    } catch {
-      return undefined
-    }
-  }
   return {
     meta: new StoredMeta(
       userId,
@@ -236,6 +223,15 @@ export function decodeLoadedSession(flat: readonly string[]): DecodedSession | u
   if (!decoded) return undefined
   for (const json of decoded.values.values()) if (!isStoredJson(json)) return undefined
   return decoded
+}
+
+/** A percent-encoded id as stored (`_u`, `_im`); `''` when it does not decode. */
+function decodeStoredId(encoded: string): string {
+  try {
+    return decodeUserId(encoded)
+  } catch {
+    return ''
+  }
 }
 
 /** A stored time: 1 to 15 ASCII digits, nothing else (no sign, exponent, spaces or hex that Number() accepts). */
