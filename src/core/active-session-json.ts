@@ -6,18 +6,21 @@
  */
 import type { ActiveSession } from './session.js'
 
-export interface ActiveSessionJson {
-  readonly id: string
-  readonly current: boolean
-  readonly browser: string
-  readonly os: string
-  readonly deviceType: string
-  readonly deviceName: string
-  readonly ipAddress: string
-  /** ISO 8601. */
-  readonly signedInAt: string
-  /** ISO 8601. */
-  readonly lastSeenAt: string
+/** The fields of an {@link ActiveSession} that the API shows (never the user id or the deadlines). */
+type ShownField =
+  | 'id'
+  | 'current'
+  | 'browser'
+  | 'os'
+  | 'deviceType'
+  | 'deviceName'
+  | 'ipAddress'
+  | 'signedInAt'
+  | 'lastSeenAt'
+
+/** Those fields as JSON: the same names and types, times as ISO 8601 strings. */
+export type ActiveSessionJson = {
+  readonly [K in ShownField]: ActiveSession[K] extends Date ? string : ActiveSession[K]
 }
 
 export function toActiveSessionJson(session: ActiveSession): ActiveSessionJson {

@@ -296,14 +296,13 @@ async function revokeOwn(
 
 /** The JSON shape of one session. */
 export type ApiSession = ActiveSessionJson
-const toApiSession = toActiveSessionJson
 
 const UNAUTHORIZED = { error: 'unauthorized', message: 'Sign in first.' }
 const CROSS_ORIGIN = { error: 'forbidden', message: 'Cross-origin requests are refused.' }
 
 async function apiList(ctx: UiContext): Promise<UiResponse> {
   if (ctx.session.userId === undefined) return json(401, UNAUTHORIZED)
-  return json(200, { sessions: (await visibleSessions(ctx.session)).map(toApiSession) })
+  return json(200, { sessions: (await visibleSessions(ctx.session)).map(toActiveSessionJson) })
 }
 
 async function apiRevoke(ctx: UiContext): Promise<UiResponse> {
