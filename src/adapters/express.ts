@@ -138,11 +138,36 @@ class ExpressBinding implements RequestBinding {
 /** Holds `res.end` until the session's changes are stored, so the client never sees a response before its write. */
 function saveBeforeEnd(kit: Sessionkit, session: Session, res: ServerResponse, next: Next): void {
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse
+  // Ends that arrive while a save is in flight (a double end) wait behind it, so the response the handler ended
+  // first is the one the client gets, as it would be without a session. They are dropped if the save fails: the
+  // error handler answers then.
+  let waiting: unknown[][] | undefined
+  const finish = (args: unknown[]): void => {
+    try {
+      end(...args)
+    } catch (error) {
+      // end() throws synchronously only for bad arguments; a deferred end must not turn that into a crash.
+      if (!res.headersSent) next(error)
+      else res.destroy(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
   res.end = function endAfterSave(...args: unknown[]): ServerResponse {
+    if (waiting) {
+      waiting.push(args)
+      return res
+    }
     if (session[sessionState].changes.size === 0) return end(...args)
+    waiting = []
     kit.commit(session).then(
-      () => end(...args),
+      () => {
+        const later = waiting ?? []
+        waiting = undefined
+        finish(args)
+        // A second end with data would make Node emit ERR_STREAM_WRITE_AFTER_END with no listener: a crash.
+        for (const queued of later) if (!res.writableEnded) finish(queued)
+      },
       (error: unknown) => {
+        waiting = undefined
         res.end = end as ServerResponse['end']
         if (!res.headersSent) {
           // Undo what the route prepared, so the error handler starts from a clean response.
@@ -150,7 +175,7 @@ function saveBeforeEnd(kit: Sessionkit, session: Session, res: ServerResponse, n
           next(error)
         } else if (error instanceof HeadersSentError) {
           process.emitWarning(error)
-          end(...args)
+          finish(args)
         } else {
           res.destroy(error instanceof Error ? error : new Error(String(error)))
         }

@@ -66,18 +66,47 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
     }, hookDone)
   })
 
-  fastify.addHook('onSend', (request, _reply, payload, hookDone) => {
+  // A reply can pass through onSend twice: an async handler that calls `reply.send()` without returning it
+  // resolves with `undefined`, and Fastify sends again while our first onSend is still saving. The first send is
+  // the one the handler meant (as without an async hook); the second one is dropped, since letting it through
+  // would write a response before the save and make the first one throw ERR_HTTP_HEADERS_SENT.
+  const saving = new WeakSet<FastifyReply>()
+  fastify.addHook('onSend', (request, reply, payload, hookDone) => {
+    if (saving.has(reply)) return
     const session = request.session as Session | null
     if (!session || session[sessionState].changes.size === 0) {
       hookDone(null, payload)
       return
     }
-    kit.commit(session).then(() => {
-      hookDone(null, payload)
-    }, hookDone)
+    saving.add(reply)
+    kit.commit(session).then(
+      () => {
+        saving.delete(reply)
+        continueSafely(request, hookDone, null, payload)
+      },
+      (error: unknown) => {
+        saving.delete(reply)
+        continueSafely(request, hookDone, error as Error, payload)
+      },
+    )
   })
 
   done()
+}
+
+/** Hands the reply back to Fastify; whatever Fastify throws from there (the socket is gone...) must not escape as
+ * an unhandled rejection and take the process down. */
+function continueSafely(
+  request: FastifyRequest,
+  hookDone: (error: Error | null, payload?: unknown) => void,
+  error: Error | null,
+  payload: unknown,
+): void {
+  try {
+    hookDone(error, payload)
+  } catch (thrown) {
+    request.log.warn({ err: thrown }, 'sessionkit: the reply failed after the session was saved')
+  }
 }
 
 /** One per request; methods on the prototype, so a request allocates one small object. */
