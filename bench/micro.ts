@@ -8,7 +8,7 @@
 import { performance } from 'node:perf_hooks'
 import { RedisStore as ConnectRedisStore } from 'connect-redis'
 import { createClient } from 'redis'
-import { createDeviceParser, createSessionkit, RedisStore, type RequestBinding } from 'sessionkit'
+import { createDeviceParser, createSessionkit, RedisStore, type HttpContext } from 'sessionkit'
 import { refFromToken } from '../src/core/token.js'
 import { toUserRef } from '../src/core/user-id.js'
 import { KeyLayout } from '../src/stores/redis/keys.js'
@@ -132,7 +132,7 @@ const store = new RedisStore({ client })
 const kit = createSessionkit({ store, cookie: { secure: false } })
 const layout = new KeyLayout()
 
-const binding = (cookieHeader?: string): RequestBinding => ({
+const binding = (cookieHeader?: string): HttpContext => ({
   cookieHeader,
   userAgent: USER_AGENT,
   ipAddress: IP,

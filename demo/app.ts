@@ -3,7 +3,7 @@
  * package exactly as its README shows (public entry points only).
  */
 import express, { type NextFunction, type Request, type Response } from 'express'
-import type { Sessionkit } from 'sessionkit'
+import type { AdminStore, Sessionkit } from 'sessionkit'
 import { sessionMiddleware } from 'sessionkit/express'
 import { activeSessionsRouter, csrfToken, resetCsrfToken, verifyCsrfToken } from 'sessionkit/ui/express'
 import { CSP, documentOf, html } from './html.js'
@@ -74,15 +74,18 @@ function loginPage(req: Request, res: Response, status: number, error?: string):
   )
 }
 
-/** Builds the demo's Express app around a sessionkit instance. */
-export function createDemoApp(kit: Sessionkit): express.Express {
+/**
+ * Builds the demo's Express app around a sessionkit instance. `store` is the kit's store seen through its admin
+ * port (both built-in stores have one), for the health check.
+ */
+export function createDemoApp(kit: Sessionkit, store: Pick<AdminStore, 'ping'>): express.Express {
   const app = express()
   app.disable('x-powered-by')
   app.use(sessionMiddleware(kit))
   app.use(express.urlencoded({ extended: false, limit: '8kb' }))
 
   app.get(PATHS.health, (_req, res) => {
-    kit.store.ping().then(
+    store.ping().then(
       () => res.status(200).set('cache-control', 'no-store').json({ status: 'ok' }),
       () => res.status(503).set('cache-control', 'no-store').json({ status: 'unavailable' }),
     )

@@ -2,14 +2,14 @@
  * `npm start`: the demo on HOST:PORT (default 127.0.0.1:3000), with Redis at REDIS_URL or the in-memory store.
  */
 import { createClient } from '@redis/client'
-import { createSessionkit, MemoryStore, RedisStore, type SessionStore } from 'sessionkit'
+import { createSessionkit, MemoryStore, RedisStore } from 'sessionkit'
 import { createDemoApp } from './app.js'
 
 const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.PORT ?? 3000)
 const redisUrl = process.env.REDIS_URL
 
-let store: SessionStore
+let store: MemoryStore | RedisStore
 let closeStore: () => Promise<void>
 if (redisUrl !== undefined && redisUrl !== '') {
   console.log(`sessionkit demo: store = Redis at ${redacted(redisUrl)}`)
@@ -36,7 +36,7 @@ if (redisUrl !== undefined && redisUrl !== '') {
 // `secure: false` only because the demo serves plain HTTP on localhost: browsers drop Secure cookies over
 // http. In production keep the default (secure: true) and serve HTTPS.
 const kit = createSessionkit({ store, cookie: { secure: false } })
-const app = createDemoApp(kit)
+const app = createDemoApp(kit, store)
 
 const server = app.listen(port, host, (error?: Error) => {
   if (error) {

@@ -1,10 +1,11 @@
 /**
  * Fast seeding of sessionkit sessions straight into Redis, in the exact layout of src/stores/redis/keys.ts and
- * src/core/fields.ts (what create.lua writes at sign-in): one hash per session, one index ZSET per user, both
+ * src/core/stored-fields.ts (what create.lua writes at sign-in): one hash per session, one index ZSET per user, both
  * with their PEXPIREAT. Commands are pipelined over a raw socket as RESP, so a million sessions take seconds.
  */
 import { Socket } from 'node:net'
-import { META, dataField, encodeDevice, type DeviceInfo } from '../../src/core/fields.js'
+import { encodeDevice, type DeviceInfo } from '../../src/core/device.js'
+import { META, dataField } from '../../src/core/stored-fields.js'
 import { generateToken, refFromToken } from '../../src/core/token.js'
 import { toUserRef } from '../../src/core/user-id.js'
 import { KeyLayout } from '../../src/stores/redis/keys.js'
@@ -45,16 +46,16 @@ export function sessionFields(
 ): string[] {
   const fields: string[] = []
   for (const [key, value] of Object.entries(options.data)) fields.push(dataField(key), JSON.stringify(value))
-  fields.push(META.ip, options.ipAddress, META.device, encodeDevice(options.device))
+  fields.push(META.ipAddress, options.ipAddress, META.device, encodeDevice(options.device))
   fields.push(
     META.createdAt,
     String(now),
-    META.lastSeen,
+    META.lastSeenAt,
     String(now),
-    META.absoluteDeadline,
+    META.absoluteExpiresAt,
     String(now + 30 * DAY),
   )
-  fields.push(META.user, encodedUser, META.signedInAt, String(now))
+  fields.push(META.userId, encodedUser, META.signedInAt, String(now))
   return fields
 }
 

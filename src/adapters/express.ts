@@ -23,9 +23,10 @@ import { AsyncResource } from 'node:async_hooks'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { runWithSession } from '../core/current.js'
 import { HeadersSentError } from '../core/errors.js'
-import { sessionState, type Session } from '../core/session.js'
-import type { RequestBinding, Sessionkit } from '../core/sessionkit.js'
-import { NO_STORE, replaceSetCookie } from '../http/set-cookie.js'
+import type { Session } from '../core/session.js'
+import type { Sessionkit } from '../core/sessionkit.js'
+import type { HttpContext } from '../core/state.js'
+import { NO_STORE, replaceSetCookie } from './set-cookie.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -41,6 +42,8 @@ declare global {
 interface ExpressRequest extends IncomingMessage {
   session: Session
   readonly ip?: string | undefined
+  readonly protocol?: string
+  readonly hostname?: string | undefined
   readonly app?: { get(setting: string): unknown }
 }
 
@@ -69,10 +72,10 @@ export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOpt
   kit.warmUp()
   const bindCurrent = options.bindCurrentSession ?? true
   return function sessionkit(req, res, next) {
-    const binding = new ExpressBinding(kit, req, res, next)
-    kit.openSession(binding).then((session) => {
+    const http = new ExpressHttp(kit, req, res, next)
+    kit.openSession(http).then((session) => {
       req.session = session
-      binding.session = session
+      http.session = session
       if (!bindCurrent) {
         next()
       } else if (!hasBody(req)) {
@@ -80,7 +83,7 @@ export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOpt
       } else {
         runWithSession(session, () => {
           // Body parsers call next() from the request stream's events, which run outside this async context;
-          // binding emit keeps the current session reachable after them.
+          // wrapping emit in this context keeps the current session reachable after them.
           req.emit = AsyncResource.bind(req.emit.bind(req), 'sessionkit.request')
           next()
         })
@@ -90,7 +93,7 @@ export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOpt
 }
 
 /** One per request; methods on the prototype, so a request allocates one small object. */
-class ExpressBinding implements RequestBinding {
+class ExpressHttp implements HttpContext {
   readonly cookieHeader: string | undefined
   readonly userAgent: string | undefined
   /** Set once the session is open. */
@@ -120,23 +123,30 @@ class ExpressBinding implements RequestBinding {
     return this.#res.headersSent
   }
 
+  plainHttpHost(): string | undefined {
+    const req = this.#req
+    return req.protocol === 'http' ? req.hostname : undefined
+  }
+
   sessionChanged(): void {
     // res.end is wrapped only once the session has something to save: patching a response object changes its
     // shape, which slows Node's whole HTTP path for that response (measured: ~25 µs per request).
     if (this.#holding || !this.session) return
     this.#holding = true
-    saveBeforeEnd(this.#kit, this.session, this.#res, this.#next)
+    saveBeforeEnd(this.session, this.#res, this.#next)
   }
 
-  setCookie(value: string): void {
+  setCookie(value: string | undefined): void {
     const res = this.#res
-    res.setHeader('Set-Cookie', replaceSetCookie(res.getHeader('Set-Cookie'), this.#kit.cookieName, value))
-    if (!res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', NO_STORE)
+    const list = replaceSetCookie(res.getHeader('Set-Cookie'), this.#kit.cookieName, value)
+    if (list.length === 0) res.removeHeader('Set-Cookie')
+    else res.setHeader('Set-Cookie', list)
+    if (value !== undefined && !res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', NO_STORE)
   }
 }
 
 /** Holds `res.end` until the session's changes are stored, so the client never sees a response before its write. */
-function saveBeforeEnd(kit: Sessionkit, session: Session, res: ServerResponse, next: Next): void {
+function saveBeforeEnd(session: Session, res: ServerResponse, next: Next): void {
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse
   // Ends that arrive while a save is in flight (a double end) wait behind it, so the response the handler ended
   // first is the one the client gets, as it would be without a session. They are dropped if the save fails: the
@@ -156,9 +166,9 @@ function saveBeforeEnd(kit: Sessionkit, session: Session, res: ServerResponse, n
       waiting.push(args)
       return res
     }
-    if (session[sessionState].changes.size === 0) return end(...args)
+    if (!session.isDirty) return end(...args)
     waiting = []
-    kit.commit(session).then(
+    session.commit().then(
       () => {
         const later = waiting ?? []
         waiting = undefined

@@ -23,9 +23,10 @@ import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastif
 import fp from 'fastify-plugin'
 import { runWithSession } from '../core/current.js'
 import { InvalidOptionsError } from '../core/errors.js'
-import { sessionState, type Session } from '../core/session.js'
-import { Sessionkit, type RequestBinding } from '../core/sessionkit.js'
-import { NO_STORE, replaceSetCookie } from '../http/set-cookie.js'
+import type { Session } from '../core/session.js'
+import { Sessionkit } from '../core/sessionkit.js'
+import type { HttpContext } from '../core/state.js'
+import { NO_STORE, replaceSetCookie } from './set-cookie.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,7 +60,7 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
   // Fastify runs the rest of the request (body parsing included: it binds its parsers' callbacks) in the async
   // context hookDone is called from, so entering it here is enough.
   fastify.addHook('onRequest', (request, reply, hookDone) => {
-    kit.openSession(new FastifyBinding(request, reply, cookieName)).then((session) => {
+    kit.openSession(new FastifyHttp(request, reply, cookieName)).then((session) => {
       request.session = session
       if (bindCurrent) runWithSession(session, hookDone)
       else hookDone()
@@ -74,12 +75,12 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
   fastify.addHook('onSend', (request, reply, payload, hookDone) => {
     if (saving.has(reply)) return
     const session = request.session as Session | null
-    if (!session || session[sessionState].changes.size === 0) {
+    if (!session?.isDirty) {
       hookDone(null, payload)
       return
     }
     saving.add(reply)
-    kit.commit(session).then(
+    session.commit().then(
       () => {
         saving.delete(reply)
         continueSafely(request, hookDone, null, payload)
@@ -110,7 +111,7 @@ function continueSafely(
 }
 
 /** One per request; methods on the prototype, so a request allocates one small object. */
-class FastifyBinding implements RequestBinding {
+class FastifyHttp implements HttpContext {
   readonly cookieHeader: string | undefined
   readonly userAgent: string | undefined
   readonly #request: FastifyRequest
@@ -133,12 +134,17 @@ class FastifyBinding implements RequestBinding {
     return this.#reply.raw.headersSent
   }
 
-  setCookie(value: string): void {
+  plainHttpHost(): string | undefined {
+    const request = this.#request
+    return request.protocol === 'http' ? request.hostname : undefined
+  }
+
+  setCookie(value: string | undefined): void {
     const reply = this.#reply
     const list = replaceSetCookie(reply.getHeader('set-cookie'), this.#cookieName, value)
     reply.removeHeader('set-cookie')
     for (const item of list) reply.header('set-cookie', item)
-    if (!reply.hasHeader('cache-control')) reply.header('cache-control', NO_STORE)
+    if (value !== undefined && !reply.hasHeader('cache-control')) reply.header('cache-control', NO_STORE)
   }
 }
 

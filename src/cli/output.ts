@@ -10,7 +10,8 @@ import type { ListResult } from './commands/list.js'
 import type { RevokeResult } from './commands/revoke.js'
 import type { ShowResult } from './commands/show.js'
 import type { StatsResult } from './commands/stats.js'
-import type { FamilyMemory, Tally } from './stats.js'
+import type { Tally } from '../admin/stats.js'
+import type { FamilyMemory } from './memory.js'
 
 /** The result as pretty-printed JSON, with a trailing newline. */
 export function formatJson(result: unknown): string {

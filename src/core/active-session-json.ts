@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { ActiveSession } from './session.js'
+import type { ActiveSession } from './active-sessions.js'
 
 /** The fields of an {@link ActiveSession} that the API shows (never the user id or the deadlines). */
 type ShownField =

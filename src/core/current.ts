@@ -5,11 +5,10 @@
  *
  * @module
  */
-import { AsyncLocalStorage } from 'node:async_hooks'
+import { currentContext } from './current-context.js'
 import type { JsonValue } from './json.js'
-import { Session, emptyState } from './session.js'
-
-const storage = new AsyncLocalStorage<Session | undefined>()
+import { Session } from './session.js'
+import { SessionState } from './state.js'
 
 /** Default size cap of sessions made by `withSession` from plain data. */
 const DETACHED_MAX_BYTES = 64 * 1024
@@ -26,7 +25,8 @@ const DETACHED_MAX_BYTES = 64 * 1024
  * ```
  */
 export function currentSession(): Session | undefined {
-  return storage.getStore()
+  // Only Sessions are ever bound (below), so the narrowing is safe.
+  return currentContext.getStore() as Session | undefined
 }
 
 /**
@@ -42,23 +42,32 @@ export function currentSession(): Session | undefined {
  * ```
  */
 export function withSession<T>(session: Session | Record<string, JsonValue> | undefined, fn: () => T): T {
-  return storage.run(
+  return currentContext.run(
     session === undefined || session instanceof Session ? session : detachedSession(session),
     fn,
   )
 }
 
-/** A session that belongs to no request and no store: its data lives only in memory. */
+/**
+ * A session that belongs to no request and no store: its data lives only in memory. Lifecycle methods
+ * (`signIn`, `signOut`...) throw `NoRequestError` on it.
+ *
+ * @example
+ * ```ts
+ * const session = detachedSession({ role: 'admin' })
+ * session.get('role') // 'admin'
+ * ```
+ */
 export function detachedSession(
   data: Record<string, JsonValue> = {},
   maxBytes = DETACHED_MAX_BYTES,
 ): Session {
-  const session = new Session(emptyState(), undefined, maxBytes)
+  const session = new Session(new SessionState(undefined, maxBytes), undefined)
   for (const [key, value] of Object.entries(data)) session.set(key, value)
   return session
 }
 
-/** Binds `session` for the rest of `fn`'s async work. Used by the adapters. @internal */
+/** Binds `session` as the current session for the rest of `fn`'s async work. Used by the adapters. */
 export function runWithSession<T>(session: Session, fn: () => T): T {
-  return storage.run(session, fn)
+  return currentContext.run(session, fn)
 }

@@ -8,9 +8,17 @@
  *
  * @module
  */
-import type { DeviceInfo } from './fields.js'
-
-export type { DeviceInfo } from './fields.js'
+/** Device details parsed from the User-Agent at sign-in. */
+export interface DeviceInfo {
+  /** Browser name, e.g. `Chrome`, `Mobile Safari`; empty when unknown. */
+  readonly browser: string
+  /** Operating system name, e.g. `Windows`, `iOS`; empty when unknown. */
+  readonly os: string
+  /** Device type as the detector names it: `desktop`, `smartphone`, `tablet`, `phablet`, `tv`...; empty when unknown. */
+  readonly deviceType: string
+  /** Marketing name where known, e.g. `iPhone`, `Galaxy S23 Ultra`; empty otherwise. */
+  readonly deviceName: string
+}
 
 /** Turns a User-Agent into device details. Must not throw. */
 export type DeviceParser = (userAgent: string) => DeviceInfo | Promise<DeviceInfo>
@@ -109,5 +117,30 @@ export function deviceCategory(deviceType: string): DeviceCategory {
       return 'tablet'
     default:
       return 'other'
+  }
+}
+
+/** Longest device field kept (a custom parser may return anything; stored metadata must stay bounded). */
+export const MAX_DEVICE_FIELD_LENGTH = 100
+
+/** Device info is stored as a compact JSON array `[browser, os, deviceType, deviceName]`. */
+export function encodeDevice(device: DeviceInfo): string {
+  const cut = (text: unknown): string =>
+    typeof text === 'string' ? text.slice(0, MAX_DEVICE_FIELD_LENGTH) : ''
+  return JSON.stringify([cut(device.browser), cut(device.os), cut(device.deviceType), cut(device.deviceName)])
+}
+
+/** Reverses {@link encodeDevice}; `undefined` for anything else. */
+export function decodeDevice(text: string | undefined): DeviceInfo | undefined {
+  if (text === undefined) return undefined
+  try {
+    const parsed: unknown = JSON.parse(text)
+    if (!Array.isArray(parsed) || parsed.length !== 4 || !parsed.every((v) => typeof v === 'string')) {
+      return undefined
+    }
+    const [browser, os, deviceType, deviceName] = parsed as [string, string, string, string]
+    return { browser, os, deviceType, deviceName }
+  } catch {
+    return undefined
   }
 }

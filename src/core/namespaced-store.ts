@@ -9,10 +9,9 @@
  *
  * @module
  */
-import { currentSession } from './current.js'
-import { assertNamespaceName } from './fields.js'
+import { currentContext, type NamespaceAccess } from './current-context.js'
 import type { JsonValue } from './json.js'
-import type { Session } from './session.js'
+import { assertNamespaceName } from './session-key.js'
 
 /**
  * @example
@@ -25,13 +24,13 @@ import type { Session } from './session.js'
  */
 export class NamespacedSessionStore implements Iterable<[string, JsonValue]> {
   readonly name: string
-  readonly #session: Session | undefined
+  readonly #session: NamespaceAccess | undefined
 
   /**
    * @param name the namespace: 1-64 chars of `[A-Za-z0-9_.-]`
    * @param session the session to use; by default the current one, looked up at each call
    */
-  constructor(name: string, session?: Session) {
+  constructor(name: string, session?: NamespaceAccess) {
     assertNamespaceName(name)
     this.name = name
     this.#session = session
@@ -60,7 +59,7 @@ export class NamespacedSessionStore implements Iterable<[string, JsonValue]> {
   clear(): void {
     const session = this.#resolve()
     if (!session) return
-    for (const key of [...session.namespacedKeys(this.name)]) session.removeNamespaced(this.name, key)
+    for (const key of session.namespacedKeys(this.name)) session.removeNamespaced(this.name, key)
   }
 
   get size(): number {
@@ -69,7 +68,7 @@ export class NamespacedSessionStore implements Iterable<[string, JsonValue]> {
 
   *keys(): IterableIterator<string> {
     const session = this.#resolve()
-    if (session) yield* [...session.namespacedKeys(this.name)]
+    if (session) yield* session.namespacedKeys(this.name)
   }
 
   *entries(): IterableIterator<[string, JsonValue]> {
@@ -90,7 +89,7 @@ export class NamespacedSessionStore implements Iterable<[string, JsonValue]> {
     return out
   }
 
-  #resolve(): Session | undefined {
-    return this.#session ?? currentSession()
+  #resolve(): NamespaceAccess | undefined {
+    return this.#session ?? currentContext.getStore()
   }
 }

@@ -4,14 +4,17 @@
  *
  * @module
  */
+import { resolveCookieOptions, type ResolvedCookieOptions, type SessionCookieOptions } from './cookie.js'
 import {
-  resolveCookieOptions,
-  type ResolvedCookieOptions,
-  type SessionCookieOptions,
-} from '../http/cookie.js'
-import type { SessionStore, StorePolicy } from '../stores/store.js'
-import { createDeviceParser, DEFAULT_MAX_USER_AGENT_LENGTH, type DeviceParser } from './device.js'
+  createDeviceParser,
+  DEFAULT_MAX_USER_AGENT_LENGTH,
+  MAX_DEVICE_FIELD_LENGTH,
+  type DeviceParser,
+} from './device.js'
 import { InvalidOptionsError } from './errors.js'
+import { describeValue, rejectUnknownOptions } from './option-checks.js'
+import type { SessionStore, StorePolicy } from './store.js'
+import { MAX_ENCODED_USER_ID_LENGTH } from './user-id.js'
 
 const SECOND = 1000
 const MINUTE = 60 * SECOND
@@ -32,10 +35,19 @@ export const DEFAULTS = Object.freeze({
   maxSessionBytes: 64 * 1024,
   /** GitLab's ALLOWED_NUMBER_OF_ACTIVE_SESSIONS. */
   maxSessionsPerUser: 100,
+  /** Characters of the User-Agent the default device parser reads (and the most it can read). */
+  maxUserAgentLength: DEFAULT_MAX_USER_AGENT_LENGTH,
 })
 
-/** Room for sessionkit's own metadata on top of `maxSessionBytes` when the store checks a loaded session. */
-const METADATA_ALLOWANCE_BYTES = 4096
+/**
+ * The most sessionkit's own metadata can take in one stored session, on top of `maxSessionBytes`: the user and
+ * impersonator ids at their longest encoding, the four device fields at their cap, an IPv6 address, the times
+ * and the field names. The store refuses a session above data + metadata, so a session `set()` accepts is never
+ * refused at the next load.
+ */
+export const METADATA_ALLOWANCE_BYTES =
+  2 * MAX_ENCODED_USER_ID_LENGTH + 4 * 3 * MAX_DEVICE_FIELD_LENGTH + 16 + 45 + 5 * 15 + 64
+
 const MAX_DURATION_MS = 10 * 365 * DAY
 
 export interface SessionkitOptions {
@@ -57,10 +69,11 @@ export interface SessionkitOptions {
   readonly cookie?: SessionCookieOptions
   /** Parses device details at sign-in. Default: node-device-detector; `false` records none. */
   readonly deviceParser?: DeviceParser | false
-  /** Characters of the User-Agent given to the default parser. Default 300. */
+  /** Characters of the User-Agent given to the default parser, 16 to 300. Default 300. */
   readonly maxUserAgentLength?: number
 }
 
+/** The options as the session layer uses them. */
 export interface ResolvedOptions {
   readonly store: SessionStore
   readonly policy: StorePolicy
@@ -69,14 +82,65 @@ export interface ResolvedOptions {
   readonly deviceParser: DeviceParser | undefined
 }
 
+const OPTION_NAMES: readonly (keyof SessionkitOptions)[] = [
+  'store',
+  'idleTimeoutMs',
+  'absoluteTimeoutMs',
+  'anonymousTimeoutMs',
+  'touchIntervalMs',
+  'maxSessionBytes',
+  'maxSessionsPerUser',
+  'cookie',
+  'deviceParser',
+  'maxUserAgentLength',
+]
+
+/** @throws {InvalidOptionsError} naming the first invalid option */
 export function resolveOptions(options: SessionkitOptions): ResolvedOptions {
   if (options === null || typeof options !== 'object') {
     throw new InvalidOptionsError('createSessionkit needs options: { store }')
   }
-  const { store } = options
-  if (store === null || typeof store !== 'object' || typeof store.load !== 'function') {
+  rejectUnknownOptions('createSessionkit', options, OPTION_NAMES)
+  const store = checkStore(options.store)
+  const maxSessionBytes = count(
+    'maxSessionBytes',
+    options.maxSessionBytes,
+    DEFAULTS.maxSessionBytes,
+    64,
+    16 << 20,
+  )
+  return Object.freeze({
+    store,
+    maxSessionBytes,
+    cookie: resolveCookieOptions(options.cookie),
+    deviceParser: resolveDeviceParser(options),
+    policy: Object.freeze({
+      ...resolveLifetimes(options),
+      maxStoredBytes: maxSessionBytes + METADATA_ALLOWANCE_BYTES,
+      maxSessionsPerUser: count(
+        'maxSessionsPerUser',
+        options.maxSessionsPerUser,
+        DEFAULTS.maxSessionsPerUser,
+        1,
+        100_000,
+      ),
+    }),
+  })
+}
+
+function checkStore(store: unknown): SessionStore {
+  if (store === null || typeof store !== 'object' || typeof (store as SessionStore).load !== 'function') {
     throw new InvalidOptionsError('options.store must be a session store (RedisStore or MemoryStore)')
   }
+  return store as SessionStore
+}
+
+type Lifetimes = Pick<
+  StorePolicy,
+  'idleTimeoutMs' | 'absoluteTimeoutMs' | 'anonymousTimeoutMs' | 'touchIntervalMs'
+>
+
+function resolveLifetimes(options: SessionkitOptions): Lifetimes {
   const idleTimeoutMs = duration('idleTimeoutMs', options.idleTimeoutMs, DEFAULTS.idleTimeoutMs)
   const absoluteTimeoutMs = duration(
     'absoluteTimeoutMs',
@@ -89,67 +153,45 @@ export function resolveOptions(options: SessionkitOptions): ResolvedOptions {
     DEFAULTS.anonymousTimeoutMs,
   )
   const touchIntervalMs = duration('touchIntervalMs', options.touchIntervalMs, DEFAULTS.touchIntervalMs)
-  if (idleTimeoutMs > absoluteTimeoutMs) {
-    throw new InvalidOptionsError(
-      `idleTimeoutMs (${idleTimeoutMs}) must not exceed absoluteTimeoutMs (${absoluteTimeoutMs})`,
-    )
-  }
-  if (anonymousTimeoutMs > absoluteTimeoutMs) {
-    throw new InvalidOptionsError(
-      `anonymousTimeoutMs (${anonymousTimeoutMs}) must not exceed absoluteTimeoutMs (${absoluteTimeoutMs})`,
-    )
+  for (const [name, value] of [
+    ['idleTimeoutMs', idleTimeoutMs],
+    ['anonymousTimeoutMs', anonymousTimeoutMs],
+  ] as const) {
+    if (value > absoluteTimeoutMs) {
+      throw new InvalidOptionsError(
+        `${name} (${value}) must not exceed absoluteTimeoutMs (${absoluteTimeoutMs})`,
+      )
+    }
   }
   if (touchIntervalMs >= Math.min(idleTimeoutMs, anonymousTimeoutMs)) {
     throw new InvalidOptionsError(
       'touchIntervalMs must be shorter than idleTimeoutMs and anonymousTimeoutMs, or sessions would expire untouched',
     )
   }
-  const maxSessionBytes = count(
-    'maxSessionBytes',
-    options.maxSessionBytes,
-    DEFAULTS.maxSessionBytes,
-    64,
-    16 << 20,
-  )
-  const maxSessionsPerUser = count(
-    'maxSessionsPerUser',
-    options.maxSessionsPerUser,
-    DEFAULTS.maxSessionsPerUser,
-    1,
-    100_000,
-  )
+  return { idleTimeoutMs, absoluteTimeoutMs, anonymousTimeoutMs, touchIntervalMs }
+}
+
+function resolveDeviceParser(options: SessionkitOptions): DeviceParser | undefined {
+  // Checked even when a custom parser makes it unused: a typo'd limit should not pass silently.
   const maxUserAgentLength = count(
     'maxUserAgentLength',
     options.maxUserAgentLength,
-    DEFAULT_MAX_USER_AGENT_LENGTH,
+    DEFAULTS.maxUserAgentLength,
     16,
-    4096,
+    DEFAULT_MAX_USER_AGENT_LENGTH,
   )
   const parser = options.deviceParser
   if (parser !== undefined && parser !== false && typeof parser !== 'function') {
     throw new InvalidOptionsError('deviceParser must be a function or false')
   }
-  return Object.freeze({
-    store,
-    maxSessionBytes,
-    cookie: resolveCookieOptions(options.cookie),
-    deviceParser: parser === false ? undefined : (parser ?? createDeviceParser(maxUserAgentLength)),
-    policy: Object.freeze({
-      idleTimeoutMs,
-      absoluteTimeoutMs,
-      anonymousTimeoutMs,
-      touchIntervalMs,
-      maxStoredBytes: maxSessionBytes + METADATA_ALLOWANCE_BYTES,
-      maxSessionsPerUser,
-    }),
-  })
+  return parser === false ? undefined : (parser ?? createDeviceParser(maxUserAgentLength))
 }
 
 function duration(name: string, value: unknown, fallback: number): number {
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1 || value > MAX_DURATION_MS) {
     throw new InvalidOptionsError(
-      `${name} must be a whole number of milliseconds between 1 and ${MAX_DURATION_MS} (10 years), got ${describe(value)}`,
+      `${name} must be a whole number of milliseconds between 1 and ${MAX_DURATION_MS} (10 years), got ${describeValue(value)}`,
     )
   }
   return value
@@ -159,12 +201,8 @@ function count(name: string, value: unknown, fallback: number, min: number, max:
   if (value === undefined) return fallback
   if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < min || value > max) {
     throw new InvalidOptionsError(
-      `${name} must be an integer between ${min} and ${max}, got ${describe(value)}`,
+      `${name} must be an integer between ${min} and ${max}, got ${describeValue(value)}`,
     )
   }
   return value
-}
-
-function describe(value: unknown): string {
-  return typeof value === 'string' ? JSON.stringify(value) : String(value)
 }

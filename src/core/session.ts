@@ -1,105 +1,24 @@
 /**
- * The session a request (or a job, or a test) works with: a hash-like API over JSON-safe values, that records
- * exactly which keys changed so the store writes only those.
+ * The session a request (or a job, or a test) works with: a hash-like API over JSON-safe values. It is a view:
+ * the values live in its `SessionState`, and sign-in, rotation, sign-out and saving are the lifecycle's.
  *
  * @module
  */
-import { NoRequestError, SessionTooLargeError } from './errors.js'
-import {
-  DATA_PREFIX,
-  assertNamespaceName,
-  assertSessionKey,
-  dataField,
-  namespaceField,
-  namespacePrefix,
-  type SessionMeta,
-} from './fields.js'
+import type { ActiveSession, ActiveSessions } from './active-sessions.js'
+import { NoRequestError } from './errors.js'
 import { encodeJsonValue, parseJsonSafe, type JsonValue } from './json.js'
+import type { SessionLifecycle, SignInOptions } from './lifecycle.js'
 import { NamespacedSessionStore } from './namespaced-store.js'
-import type { SessionRef } from './token.js'
-import type { UserIdInput, UserRef } from './user-id.js'
+import { assertNamespaceName, assertSessionKey } from './session-key.js'
+import type { SessionState } from './state.js'
+import { DATA_PREFIX, dataField, namespaceField, namespacePrefix } from './stored-fields.js'
+import type { UserIdInput } from './user-id.js'
 
-/** Options of {@link Session.signIn}. */
-export interface SignInOptions {
-  /** Make the cookie outlive the browser session (until the absolute deadline). Default false. */
-  readonly rememberMe?: boolean
-  /**
-   * The id of an admin signing in as this user. The session is flagged as impersonated: it is hidden from the
-   * user's Active Sessions page and spared by "revoke all other sessions", as in GitLab.
-   */
-  readonly impersonator?: UserIdInput
+/** What a session opened for a request can call on: absent for detached sessions (`withSession`, jobs). */
+export interface SessionServices {
+  readonly lifecycle: SessionLifecycle
+  readonly activeSessions: ActiveSessions
 }
-
-/** A session as listed on the Active Sessions page and by the admin CLI. */
-export interface ActiveSession {
-  /** The private id: safe to show, can revoke, can never authenticate. */
-  readonly id: string
-  readonly userId: string
-  /** Whether this is the session of the request that asked. */
-  readonly current: boolean
-  readonly browser: string
-  readonly os: string
-  readonly deviceType: string
-  readonly deviceName: string
-  readonly ipAddress: string
-  readonly signedInAt: Date
-  readonly lastSeenAt: Date
-  /** When the session expires unless used (the idle deadline, capped by the absolute one). */
-  readonly expiresAt: Date
-  /** The absolute deadline, fixed at sign-in. */
-  readonly absoluteExpiresAt: Date
-  readonly impersonated: boolean
-  readonly rememberMe: boolean
-}
-
-/**
- * What a session needs from the request it belongs to. Implemented by `Sessionkit` for sessions that adapters
- * open; absent for detached sessions (`withSession`, jobs, tests).
- * @internal
- */
-export interface SessionHost {
-  signIn(session: Session, userId: UserIdInput, options: SignInOptions): Promise<void>
-  signOut(session: Session): Promise<void>
-  rotate(session: Session): Promise<void>
-  listSessions(session: Session): Promise<ActiveSession[]>
-  revokeSession(session: Session, id: string): Promise<boolean>
-  revokeOtherSessions(session: Session): Promise<number>
-}
-
-/** What a session needs from the HTTP request it belongs to. Adapters implement it. */
-export interface RequestBinding {
-  /** The raw `Cookie` header. */
-  readonly cookieHeader: string | undefined
-  /** The raw `User-Agent` header. */
-  readonly userAgent: string | undefined
-  /** The client address as the framework resolved it (trusting only configured proxies). */
-  readonly ipAddress: string | undefined
-  /** Whether the response headers are already on the wire. */
-  headersSent(): boolean
-  /** Appends a `Set-Cookie` header (replacing one sessionkit set earlier in this response). */
-  setCookie(value: string): void
-  /** Called when the session gets its first unsaved change, so the adapter can hold the response for the save. */
-  sessionChanged?(): void
-}
-
-/** Where a session stands with respect to the store. @internal */
-export interface SessionState {
-  /** The request the session belongs to; `undefined` for detached sessions. */
-  readonly binding: RequestBinding | undefined
-  /** The stored session; `undefined` until the first save (or after sign-out). */
-  ref: SessionRef | undefined
-  user: UserRef | undefined
-  meta: SessionMeta | undefined
-  /** Raw JSON of every data/namespace field, changes applied. */
-  readonly values: Map<string, string>
-  /** Fields changed since load or last save: new JSON, or `undefined` for a deletion. */
-  readonly changes: Map<string, string | undefined>
-  /** Byte size of `values` (names + JSON); `undefined` until a write needs it (most requests never write). */
-  size: number | undefined
-}
-
-/** Gives the store layer access to a session's state. @internal */
-export const sessionState = Symbol('sessionkit.state')
 
 /**
  * A session: read and write JSON-safe values by key.
@@ -116,48 +35,56 @@ export const sessionState = Symbol('sessionkit.state')
  * ```
  */
 export class Session implements Iterable<[string, JsonValue]> {
-  /** @internal */
-  readonly [sessionState]: SessionState
-  readonly #host: SessionHost | undefined
-  readonly #maxBytes: number
+  readonly #state: SessionState
+  readonly #services: SessionServices | undefined
 
-  /** @internal Sessions are opened by `Sessionkit` or made by `withSession()`. */
-  constructor(state: SessionState, host: SessionHost | undefined, maxBytes: number) {
-    this[sessionState] = state
-    this.#host = host
-    this.#maxBytes = maxBytes
+  /**
+   * Sessions are opened by `Sessionkit.openSession()` (the adapters do it) or made by `detachedSession()`.
+   * @internal
+   */
+  constructor(state: SessionState, services: SessionServices | undefined) {
+    this.#state = state
+    this.#services = services
   }
 
   /** The private id (`<tag>.<27 base64url chars of sha256(token)>`), or `undefined` while the session is not stored yet. */
   get id(): string | undefined {
-    return this[sessionState].ref?.id
+    return this.#state.ref?.id
   }
 
   /** The signed-in user's id, or `undefined` for an anonymous session. */
   get userId(): string | undefined {
-    return this[sessionState].user?.id
+    return this.#state.user?.id
   }
 
   /** True when the session has not been stored yet. */
   get isNew(): boolean {
-    return this[sessionState].ref === undefined
+    return this.#state.ref === undefined
+  }
+
+  /**
+   * Whether the session has changes the store has not seen yet. Adapters save the session before the response
+   * when it is true (with {@link Session.commit}); a custom integration does the same.
+   */
+  get isDirty(): boolean {
+    return this.#state.isDirty
   }
 
   /** Sign-in time, for a signed-in session. */
   get signedInAt(): Date | undefined {
-    const at = this[sessionState].meta?.signedInAt
+    const at = this.#state.meta?.signedInAt
     return at === undefined ? undefined : new Date(at)
   }
 
   /** The absolute deadline: activity never extends it. */
   get absoluteExpiresAt(): Date | undefined {
-    const at = this[sessionState].meta?.absoluteExpiresAt
+    const at = this.#state.meta?.absoluteExpiresAt
     return at === undefined ? undefined : new Date(at)
   }
 
   /** The id of the admin impersonating the user, if any. */
   get impersonator(): string | undefined {
-    return this[sessionState].meta?.impersonator
+    return this.#state.meta?.impersonator
   }
 
   /** Returns the value of `key`, or `undefined`. */
@@ -170,6 +97,7 @@ export class Session implements Iterable<[string, JsonValue]> {
   /**
    * Sets `key` to a JSON-safe value.
    *
+   * @throws {InvalidSessionKeyError} the key is empty, too long or contains NUL; nothing changed
    * @throws {InvalidSessionValueError} the value does not survive JSON unchanged; nothing changed
    * @throws {SessionTooLargeError} the session would exceed `maxSessionBytes`; nothing changed
    */
@@ -185,32 +113,29 @@ export class Session implements Iterable<[string, JsonValue]> {
     return this.#remove(dataField(key))
   }
 
+  /** Whether `key` is set. */
   has(key: string): boolean {
-    return this[sessionState].values.has(dataField(key))
+    return this.#state.has(dataField(key))
   }
 
   /** Removes every top-level key (namespaces are kept; clear them through their store). */
   clear(): void {
-    for (const field of [...this[sessionState].values.keys()]) {
-      if (field.startsWith(DATA_PREFIX)) this.#remove(field)
-    }
+    for (const field of this.#state.fieldNames(DATA_PREFIX)) this.#remove(field)
   }
 
   /** Number of top-level keys. */
   get size(): number {
-    let n = 0
-    for (const field of this[sessionState].values.keys()) if (field.startsWith(DATA_PREFIX)) n++
-    return n
+    return this.#state.fieldNames(DATA_PREFIX).length
   }
 
+  /** The top-level keys. */
   *keys(): IterableIterator<string> {
-    for (const field of this[sessionState].values.keys()) {
-      if (field.startsWith(DATA_PREFIX)) yield field.slice(DATA_PREFIX.length)
-    }
+    for (const field of this.#state.fieldNames(DATA_PREFIX)) yield field.slice(DATA_PREFIX.length)
   }
 
+  /** The top-level keys with their values (fresh copies). */
   *entries(): IterableIterator<[string, JsonValue]> {
-    for (const key of [...this.keys()]) {
+    for (const key of this.keys()) {
       const value = this.get(key)
       if (value !== undefined) yield [key, value]
     }
@@ -233,47 +158,66 @@ export class Session implements Iterable<[string, JsonValue]> {
   }
 
   /**
-   * Signs `userId` in: rotates the token (the old one is dead at once), binds the user, carries the data over,
-   * and records this device in the user's active sessions.
+   * Saves the changes now (only the changed keys; the session is created on its first save). The adapters call it
+   * before the response; call it yourself only outside them. A no-op when nothing changed or for a detached session.
+   *
+   * @throws {StoreUnavailableError}
+   * @throws {HeadersSentError} a new session could not get its cookie because the headers were sent first
+   */
+  commit(): Promise<void> {
+    return this.#services ? this.#services.lifecycle.commit(this.#state) : Promise.resolve()
+  }
+
+  /**
+   * Signs `userId` in: rotates the token (the old one is dead at once), binds the user, and records this device
+   * in the user's active sessions. An anonymous visitor's data is carried over (a cart survives sign-in); when
+   * another user signs in on this session, nothing is.
    *
    * @throws {SessionConflictError} the session was rotated, signed out or revoked by a concurrent request
    * @throws {StoreUnavailableError}
+   * @throws {NoRequestError} a detached session
    */
   async signIn(userId: UserIdInput, options: SignInOptions = {}): Promise<void> {
-    return this.#requireHost('signIn').signIn(this, userId, options)
+    return this.#require('signIn').lifecycle.signIn(this.#state, userId, options)
   }
 
   /** Signs out: destroys the session in the store and clears the cookie. The session is empty afterwards. */
   async signOut(): Promise<void> {
-    return this.#requireHost('signOut').signOut(this)
+    return this.#require('signOut').lifecycle.signOut(this.#state)
   }
 
   /** Issues a new token for the same session (after a privilege change), keeping data, user and deadlines. */
   async rotate(): Promise<void> {
-    return this.#requireHost('rotate').rotate(this)
+    return this.#require('rotate').lifecycle.rotate(this.#state)
   }
 
   /** The signed-in user's active sessions, newest first, this one marked `current`. `[]` when anonymous. */
   async listSessions(): Promise<ActiveSession[]> {
-    return this.#requireHost('listSessions').listSessions(this)
+    const { activeSessions } = this.#require('listSessions')
+    const user = this.#state.user
+    return user ? activeSessions.list(user.id, this.#state.ref?.id) : []
   }
 
   /** Revokes one of the signed-in user's sessions by id. Returns false when the id is not one of theirs. */
   async revokeSession(id: string): Promise<boolean> {
-    return this.#requireHost('revokeSession').revokeSession(this, id)
+    const { activeSessions } = this.#require('revokeSession')
+    const user = this.#state.user
+    return user ? activeSessions.revoke(user.id, id) : false
   }
 
   /** Revokes all of the signed-in user's sessions but this one (impersonated sessions are spared). */
   async revokeOtherSessions(): Promise<number> {
-    return this.#requireHost('revokeOtherSessions').revokeOtherSessions(this)
+    const { activeSessions } = this.#require('revokeOtherSessions')
+    const user = this.#state.user
+    return user ? activeSessions.revokeOthers(user.id, this.#state.ref?.id) : 0
   }
 
-  /** @internal Namespaced access, used by {@link NamespacedSessionStore}. */
+  /** Namespaced read, for {@link NamespacedSessionStore}. */
   readNamespaced(namespace: string, key: string): JsonValue | undefined {
     return this.#read(namespaceField(namespace, key))
   }
 
-  /** @internal */
+  /** Namespaced write, for {@link NamespacedSessionStore}. Throws like {@link Session.set}. */
   writeNamespaced(namespace: string, key: string, value: JsonValue): void {
     assertNamespaceName(namespace)
     assertSessionKey(key)
@@ -281,76 +225,37 @@ export class Session implements Iterable<[string, JsonValue]> {
     this.#write(namespaceField(namespace, key), label, encodeJsonValue(label, value))
   }
 
-  /** @internal */
+  /** Namespaced delete, for {@link NamespacedSessionStore}. */
   removeNamespaced(namespace: string, key: string): boolean {
     return this.#remove(namespaceField(namespace, key))
   }
 
-  /** @internal */
-  *namespacedKeys(namespace: string): IterableIterator<string> {
+  /** The keys of one namespace, for {@link NamespacedSessionStore}. */
+  namespacedKeys(namespace: string): string[] {
     const prefix = namespacePrefix(namespace)
-    for (const field of this[sessionState].values.keys()) {
-      if (field.startsWith(prefix)) yield field.slice(prefix.length)
-    }
+    return this.#state.fieldNames(prefix).map((field) => field.slice(prefix.length))
   }
 
   #read(field: string): JsonValue | undefined {
-    const text = this[sessionState].values.get(field)
+    const text = this.#state.read(field)
     return text === undefined ? undefined : parseJsonSafe(text)
   }
 
   #write(field: string, label: string, json: string): void {
-    const state = this[sessionState]
-    const previous = state.values.get(field)
-    if (previous === json) return
-    const size =
-      sizeOf(state) - (previous === undefined ? 0 : byteSize(field, previous)) + byteSize(field, json)
-    if (size > this.#maxBytes) throw new SessionTooLargeError(label, size, this.#maxBytes)
-    state.values.set(field, json)
-    if (state.changes.size === 0) state.binding?.sessionChanged?.()
-    state.changes.set(field, json)
-    state.size = size
+    const wasDirty = this.#state.isDirty
+    this.#state.write(field, label, json)
+    if (!wasDirty && this.#state.isDirty) this.#services?.lifecycle.changed(this.#state)
   }
 
   #remove(field: string): boolean {
-    const state = this[sessionState]
-    const previous = state.values.get(field)
-    if (previous === undefined) return false
-    state.values.delete(field)
-    if (state.changes.size === 0) state.binding?.sessionChanged?.()
-    state.changes.set(field, undefined)
-    if (state.size !== undefined) state.size -= byteSize(field, previous)
-    return true
+    const wasDirty = this.#state.isDirty
+    const removed = this.#state.remove(field)
+    if (!wasDirty && this.#state.isDirty) this.#services?.lifecycle.changed(this.#state)
+    return removed
   }
 
-  #requireHost(operation: string): SessionHost {
-    if (!this.#host) throw new NoRequestError(operation)
-    return this.#host
-  }
-}
-
-export function byteSize(field: string, json: string): number {
-  return Buffer.byteLength(field) + Buffer.byteLength(json)
-}
-
-function sizeOf(state: SessionState): number {
-  if (state.size === undefined) {
-    let size = 0
-    for (const [field, json] of state.values) size += byteSize(field, json)
-    state.size = size
-  }
-  return state.size
-}
-
-/** An empty state, for a session that is not stored yet. @internal */
-export function emptyState(binding?: RequestBinding): SessionState {
-  return {
-    binding,
-    ref: undefined,
-    user: undefined,
-    meta: undefined,
-    values: new Map(),
-    changes: new Map(),
-    size: 0,
+  #require(operation: string): SessionServices {
+    if (!this.#services) throw new NoRequestError(operation)
+    return this.#services
   }
 }

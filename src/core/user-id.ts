@@ -14,6 +14,9 @@ export type UserIdInput = string | number
 /** Longest accepted user id, in UTF-16 code units. */
 export const MAX_USER_ID_LENGTH = 256
 
+/** Longest user id as stored: every UTF-16 unit can take 3 bytes of UTF-8, each percent-encoded as 3 chars. */
+export const MAX_ENCODED_USER_ID_LENGTH = MAX_USER_ID_LENGTH * 3 * 3
+
 /** A user id ready for the store. */
 export interface UserRef {
   /** The user id as the app knows it (numbers become decimal strings). */
@@ -65,7 +68,18 @@ export function encodeUserId(id: string): string {
   return out
 }
 
-/** Reverses {@link encodeUserId}. */
-export function decodeUserId(encoded: string): string {
-  return encoded.includes('%') ? decodeURIComponent(encoded) : encoded
+/**
+ * Reverses {@link encodeUserId} for an id read back from the store (`_u`, `_im`, an index key name). Returns
+ * `undefined` for anything sessionkit could not have written: empty, a bad escape, or not a valid user id.
+ */
+export function decodeStoredUserId(encoded: string): string | undefined {
+  if (encoded.length === 0) return undefined
+  if (!encoded.includes('%')) return encoded.length <= MAX_USER_ID_LENGTH ? encoded : undefined
+  let id: string
+  try {
+    id = decodeURIComponent(encoded)
+  } catch {
+    return undefined
+  }
+  return id.length > 0 && id.length <= MAX_USER_ID_LENGTH && !LONE_SURROGATE.test(id) ? id : undefined
 }

@@ -5,23 +5,23 @@
  *
  * @module
  */
+import type { AdminStore, InspectedSession, SessionScanBatch } from '../admin/admin-store.js'
 import { InvalidOptionsError } from '../core/errors.js'
-import { META } from '../core/fields.js'
-import { refFromParts, type SessionRef } from '../core/token.js'
-import { decodeUserId, type UserRef } from '../core/user-id.js'
 import type {
   CleanupResult,
   CreateResult,
   CreateSpec,
-  ListResult,
+  ListedSession,
   LoadResult,
   RevokeSpec,
-  ScannedSession,
   SessionDelta,
   SessionStore,
   StoredFields,
   StorePolicy,
-} from './store.js'
+} from '../core/store.js'
+import { LISTED_FIELDS, META } from '../core/stored-fields.js'
+import { refFromParts, type SessionRef } from '../core/token.js'
+import { decodeStoredUserId, type UserRef } from '../core/user-id.js'
 
 export interface MemoryStoreOptions {
   /** The clock, in epoch ms. Tests pass a fake one; default `Date.now`. */
@@ -52,7 +52,7 @@ interface UserIndex {
  * const kit = createSessionkit({ store: new MemoryStore() })
  * ```
  */
-export class MemoryStore implements SessionStore {
+export class MemoryStore implements SessionStore, AdminStore {
   readonly #now: () => number
   readonly #sessions = new Map<string, StoredSession>()
   readonly #indexes = new Map<string, UserIndex>()
@@ -91,49 +91,45 @@ export class MemoryStore implements SessionStore {
     let size = 0
     for (const [name, value] of session.fields) size += byteLength(name) + byteLength(value)
     if (size > policy.maxStoredBytes) return Promise.resolve({ status: 'invalid', reason: 'too_large' })
-    const lastSeen = Number(session.fields.get(META.lastSeen))
-    const deadline = Number(session.fields.get(META.absoluteDeadline))
+    const lastSeen = Number(session.fields.get(META.lastSeenAt))
+    const deadline = Number(session.fields.get(META.absoluteExpiresAt))
     if (!Number.isFinite(lastSeen) || !Number.isFinite(deadline)) {
       return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
     }
     const fields: string[] = []
     for (const [name, value] of session.fields) fields.push(name, value)
-    const user = session.fields.get(META.user)
+    const user = session.fields.get(META.userId)
     if (now >= deadline) {
       this.#delete(ref, session)
       return Promise.resolve({ status: 'missing' })
     }
-    let touched = false
     if (now - lastSeen >= policy.touchIntervalMs) {
       const idle = user === undefined ? policy.anonymousTimeoutMs : policy.idleTimeoutMs
       const expires = Math.min(now + idle, deadline)
-      session.fields.set(META.lastSeen, String(now))
-      if (ipAddress !== undefined && ipAddress !== '') session.fields.set(META.ip, ipAddress)
+      session.fields.set(META.lastSeenAt, String(now))
+      if (ipAddress !== undefined && ipAddress !== '') session.fields.set(META.ipAddress, ipAddress)
       session.expiresAt = expires
       if (user !== undefined) this.#indexFor(ref.tag, user, now, true)?.entries.set(ref.hash, expires)
       if (user !== undefined) this.#extend(ref.tag, user, expires)
-      touched = true
     }
-    return Promise.resolve({ status: 'found', fields, now, touched })
+    return Promise.resolve({ status: 'found', fields })
   }
 
   create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult> {
     const now = this.#now()
     const { ref, user } = spec
     if (this.#live(ref.id, now)) return Promise.reject(new Error('sessionkit: session id collision'))
-    const deadline = spec.keepDeadline?.absoluteExpiresAt ?? now + policy.absoluteTimeoutMs
-    if (deadline <= now)
-      return Promise.resolve({ now, absoluteExpiresAt: deadline, evicted: 0, created: false })
+    const deadline = spec.absoluteExpiresAt ?? now + policy.absoluteTimeoutMs
+    if (deadline <= now) return Promise.resolve({ now, absoluteExpiresAt: deadline, created: false })
     const idle = user ? policy.idleTimeoutMs : policy.anonymousTimeoutMs
     const expires = Math.min(now + idle, deadline)
     const fields = new Map<string, string>(spec.fields.map(([k, v]) => [k, v]))
     fields.set(META.createdAt, String(spec.createdAt ?? now))
-    fields.set(META.lastSeen, String(now))
-    fields.set(META.absoluteDeadline, String(deadline))
-    let evicted = 0
+    fields.set(META.lastSeenAt, String(now))
+    fields.set(META.absoluteExpiresAt, String(deadline))
     if (user) {
-      fields.set(META.user, user.encoded)
-      fields.set(META.signedInAt, String(spec.keepDeadline?.signedInAt ?? now))
+      fields.set(META.userId, user.encoded)
+      fields.set(META.signedInAt, String(spec.signedInAt ?? now))
     }
     this.#sessions.set(ref.id, { tag: ref.tag, fields, expiresAt: expires })
     if (user) {
@@ -141,26 +137,19 @@ export class MemoryStore implements SessionStore {
       if (index) {
         index.entries.set(ref.hash, expires)
         if (index.entries.size > policy.maxSessionsPerUser) {
-          evicted = this.#enforce(
-            index,
-            user.encoded,
-            policy.maxSessionsPerUser,
-            now,
-            ref.hash,
-            false,
-          ).evicted
+          this.#enforce(index, user.encoded, policy.maxSessionsPerUser, now, ref.hash, false)
         } else {
           for (const [hash, score] of index.entries) if (score <= now) index.entries.delete(hash)
         }
         this.#extend(user.tag, user.encoded, expires)
       }
     }
-    return Promise.resolve({ now, absoluteExpiresAt: deadline, evicted, created: true })
+    return Promise.resolve({ now, absoluteExpiresAt: deadline, created: true })
   }
 
   save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean> {
     const session = this.#live(ref.id, this.#now())
-    if (!session || (session.fields.get(META.user) ?? '') !== (user?.encoded ?? ''))
+    if (!session || (session.fields.get(META.userId) ?? '') !== (user?.encoded ?? ''))
       return Promise.resolve(false)
     for (const [name, value] of delta.set) session.fields.set(name, value)
     for (const name of delta.del) session.fields.delete(name)
@@ -172,7 +161,7 @@ export class MemoryStore implements SessionStore {
     const session = this.#live(ref.id, now)
     if (!session) return Promise.resolve(undefined)
     this.#delete(ref, session)
-    const deadline = Number(session.fields.get(META.absoluteDeadline))
+    const deadline = Number(session.fields.get(META.absoluteExpiresAt))
     if (!(now < deadline)) return Promise.resolve(undefined)
     return Promise.resolve([...session.fields])
   }
@@ -183,22 +172,21 @@ export class MemoryStore implements SessionStore {
     return Promise.resolve(session !== undefined)
   }
 
-  list(user: UserRef): Promise<ListResult> {
+  list(user: UserRef): Promise<readonly ListedSession[]> {
     const now = this.#now()
     const index = this.#indexFor(user.tag, user.encoded, now, false)
-    const sessions = []
+    const sessions: ListedSession[] = []
     if (index) {
       for (const [hash, score] of index.entries) {
         const session = score > now ? this.#live(`${user.tag}.${hash}`, now) : undefined
-        if (!session || session.fields.get(META.user) !== user.encoded) {
+        if (!session || session.fields.get(META.userId) !== user.encoded) {
           index.entries.delete(hash)
           continue
         }
-        const fields = [...session.fields].filter(([name]) => name.startsWith('_'))
-        sessions.push({ ref: refFromParts(user.tag, hash), fields, expiresAt: score })
+        sessions.push({ ref: refFromParts(user.tag, hash), fields: listedFields(session), expiresAt: score })
       }
     }
-    return Promise.resolve({ now, sessions })
+    return Promise.resolve(sessions)
   }
 
   revoke(user: UserRef, spec: RevokeSpec): Promise<number> {
@@ -210,7 +198,7 @@ export class MemoryStore implements SessionStore {
       if (spec.kind === 'all' && hash === spec.exceptHash) continue
       const ref = refFromParts(user.tag, hash)
       const session = this.#live(ref.id, now)
-      if (session?.fields.get(META.user) === user.encoded) {
+      if (session?.fields.get(META.userId) === user.encoded) {
         if (spec.kind === 'all' && spec.spareImpersonated && session.fields.has(META.impersonator)) continue
         this.#delete(ref, session)
         revoked++
@@ -228,7 +216,7 @@ export class MemoryStore implements SessionStore {
     return Promise.resolve(this.#enforce(index, user.encoded, policy.maxSessionsPerUser, now, '', dryRun))
   }
 
-  inspect(ref: SessionRef): Promise<{ fields: StoredFields; ttlMs: number } | undefined> {
+  inspect(ref: SessionRef): Promise<InspectedSession | undefined> {
     const now = this.#now()
     const session = this.#live(ref.id, now)
     return Promise.resolve(
@@ -236,23 +224,22 @@ export class MemoryStore implements SessionStore {
     )
   }
 
-  async scanSessions(visit: (batch: readonly ScannedSession[]) => void | Promise<void>): Promise<void> {
+  async scanSessions(visit: (batch: SessionScanBatch) => void | Promise<void>): Promise<void> {
     const now = this.#now()
-    const batch: ScannedSession[] = []
+    const sessions = []
     for (const [id, session] of this.#sessions) {
       if (session.expiresAt <= now) continue
-      const hash = id.slice(4)
-      const fields = [...session.fields].filter(([name]) => name.startsWith('_'))
-      batch.push({ ref: refFromParts(session.tag, hash), fields })
+      sessions.push({ ref: refFromParts(session.tag, id.slice(4)), fields: listedFields(session) })
     }
-    if (batch.length > 0) await visit(batch)
+    if (sessions.length > 0) await visit({ sessions, foreign: [] })
   }
 
   async scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void> {
     const now = this.#now()
     const users = [...this.#indexes.values()]
       .filter((i) => i.expiresAt > now)
-      .map((i) => decodeUserId(i.encoded))
+      .map((i) => decodeStoredUserId(i.encoded))
+      .filter((id) => id !== undefined)
     if (users.length > 0) await visit(users)
   }
 
@@ -274,7 +261,12 @@ export class MemoryStore implements SessionStore {
     const ordered = [...index.entries].sort((a, b) => a[1] - b[1] || (a[0] < b[0] ? -1 : 1))
     for (const [hash, score] of ordered) {
       const session = this.#sessions.get(`${index.tag}.${hash}`)
-      if (score <= now || !session || session.expiresAt <= now || session.fields.get(META.user) !== encoded) {
+      if (
+        score <= now ||
+        !session ||
+        session.expiresAt <= now ||
+        session.fields.get(META.userId) !== encoded
+      ) {
         pruned++
         if (!dryRun) index.entries.delete(hash)
       } else {
@@ -307,7 +299,7 @@ export class MemoryStore implements SessionStore {
 
   #delete(ref: SessionRef, session: StoredSession): void {
     this.#sessions.delete(ref.id)
-    const user = session.fields.get(META.user)
+    const user = session.fields.get(META.userId)
     if (user !== undefined) this.#indexes.get(`${ref.tag}:${user}`)?.entries.delete(ref.hash)
   }
 
@@ -329,6 +321,16 @@ export class MemoryStore implements SessionStore {
     const index = this.#indexes.get(`${tag}:${encoded}`)
     if (index && index.expiresAt < at) index.expiresAt = at
   }
+}
+
+/** The metadata a listing shows, as the Redis list script returns it. */
+function listedFields(session: StoredSession): [string, string][] {
+  const out: [string, string][] = []
+  for (const name of LISTED_FIELDS) {
+    const value = session.fields.get(name)
+    if (value !== undefined) out.push([name, value])
+  }
+  return out
 }
 
 function byteLength(text: string): number {

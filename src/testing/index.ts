@@ -18,7 +18,7 @@
  */
 import type { JsonValue } from '../core/json.js'
 import type { SessionkitOptions } from '../core/options.js'
-import type { SignInOptions } from '../core/session.js'
+import type { SignInOptions } from '../core/lifecycle.js'
 import { createSessionkit, type Sessionkit } from '../core/sessionkit.js'
 import type { UserIdInput } from '../core/user-id.js'
 import { MemoryStore } from '../stores/memory-store.js'
@@ -60,13 +60,13 @@ export async function signInCookie(
     ipAddress: options.ipAddress,
     headersSent: () => false,
     setCookie(value) {
-      const pair = value.split(';', 1)[0] ?? ''
+      const pair = value?.split(';', 1)[0] ?? ''
       cookie = pair.endsWith('=') ? undefined : pair
     },
   })
   for (const [key, value] of Object.entries(options.data ?? {})) session.set(key, value)
   await session.signIn(userId, options)
-  await kit.commit(session)
+  await session.commit()
   if (cookie === undefined) throw new Error('sessionkit: sign-in did not issue a cookie')
   return cookie
 }

@@ -6,10 +6,12 @@
  * @module
  */
 import { toActiveSessionJson, type ActiveSessionJson } from '../core/active-session-json.js'
-import type { ActiveSession, Session } from '../core/session.js'
+import type { ActiveSession } from '../core/active-sessions.js'
+import type { Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
 import { InvalidUserIdError } from '../core/errors.js'
-import { collectStats } from '../cli/stats.js'
+import { adminStoreOf } from '../admin/admin-store.js'
+import { collectStats } from '../admin/stats.js'
 import { csrfToken, verifyCsrfToken } from './csrf.js'
 import { htmlHeaders, jsonHeaders } from './layout.js'
 import {
@@ -344,7 +346,12 @@ async function adminFormRefused(ctx: UiContext): Promise<UiResponse | undefined>
 async function adminPage(ctx: UiContext): Promise<UiResponse> {
   const gate = await adminGate(ctx)
   if (typeof gate !== 'string') return gate
-  const stats = await collectStats(ctx.kit.store)
+  const adminStore = adminStoreOf(ctx.kit.store)
+  if (!adminStore)
+    throw new Error(
+      'sessionkit ui: the admin view needs a store that can be scanned (RedisStore, MemoryStore)',
+    )
+  const stats = await collectStats(adminStore)
   const wanted = ctx.request.query('user')?.trim()
   let lookup: AdminLookup | undefined
   if (wanted !== undefined && wanted !== '') {

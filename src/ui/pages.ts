@@ -4,8 +4,8 @@
  * @module
  */
 import { deviceCategory } from '../core/device.js'
-import type { ActiveSession } from '../core/session.js'
-import { UNKNOWN_LABEL, type SessionStats, type Tally } from '../cli/stats.js'
+import type { ActiveSession } from '../core/active-sessions.js'
+import { UNKNOWN_LABEL, type SessionStats, type Tally } from '../admin/stats.js'
 import { barChart } from './chart.js'
 import { html, type SafeHtml } from './html.js'
 import { deviceIcon } from './icons.js'

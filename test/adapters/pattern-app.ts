@@ -47,7 +47,7 @@ if (framework === 'fastify') {
   app.setErrorHandler((error: { statusCode?: number; message?: string }, _request, reply) => {
     void reply.status(error.statusCode ?? 500).send({ error: error.message ?? 'error' })
   })
-  app.get('/read', async (request) => readBack(request.session))
+  app.get('/read', (request, reply) => reply.send(readBack(request.session)))
   app.get('/sync-send', (request, reply) => {
     request.session.set('v', value(request.query))
     void reply.send('sync')

@@ -45,7 +45,7 @@ describe('Active Sessions in a browser (demo app, memory store)', () => {
     mkdirSync(SCREENSHOTS, { recursive: true })
     store = new MemoryStore()
     const kit = createSessionkit({ store, cookie: { secure: false } })
-    server = createDemoApp(kit).listen(0, '127.0.0.1')
+    server = createDemoApp(kit, store).listen(0, '127.0.0.1')
     await new Promise<void>((resolve) => server.once('listening', resolve))
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`
     browser = await chromium.launch({

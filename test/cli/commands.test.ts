@@ -13,7 +13,7 @@ import { showCommand } from '../../src/cli/commands/show.js'
 import { statsCommand } from '../../src/cli/commands/stats.js'
 import type { CliContext, Connection } from '../../src/cli/connect.js'
 import { CliError } from '../../src/cli/errors.js'
-import { collectStats } from '../../src/cli/stats.js'
+import { collectStats } from '../../src/admin/stats.js'
 import {
   USER_AGENTS,
   anonymousSession,

@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import { inject } from 'vitest'
-import { createSessionkit, type RequestBinding, type Sessionkit } from '../../src/index.js'
-import type { Session, SignInOptions } from '../../src/core/session.js'
+import { createSessionkit, type HttpContext, type Sessionkit } from '../../src/index.js'
+import type { Session, SignInOptions } from '../../src/index.js'
 import { connect, resolveTarget, type Connection } from '../../src/cli/connect.js'
 
 export const USER_AGENTS = {
@@ -59,7 +59,7 @@ export function appKit(connection: Connection, maxSessionsPerUser?: number): Ses
   return createSessionkit({ store: connection.store, cookie: { secure: false }, maxSessionsPerUser })
 }
 
-function binding(userAgent: string, ipAddress: string): RequestBinding {
+function binding(userAgent: string, ipAddress: string): HttpContext {
   return {
     cookieHeader: undefined,
     userAgent,
@@ -83,7 +83,7 @@ export async function signIn(
   const session = await kit.openSession(binding(userAgent, ipAddress))
   await session.signIn(userId, options)
   write?.(session)
-  await kit.commit(session)
+  await session.commit()
   if (session.id === undefined) throw new Error('sign-in created no session')
   return session.id
 }
@@ -92,7 +92,7 @@ export async function signIn(
 export async function anonymousSession(kit: Sessionkit, cart: string[]): Promise<string> {
   const session = await kit.openSession(binding(USER_AGENTS.firefoxLinux, '198.51.100.9'))
   session.set('cart', cart)
-  await kit.commit(session)
+  await session.commit()
   if (session.id === undefined) throw new Error('no anonymous session was created')
   return session.id
 }

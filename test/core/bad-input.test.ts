@@ -17,7 +17,7 @@ import {
 } from '../../src/index.js'
 import { generateToken, randomTag, refFromToken, tagForUser } from '../../src/core/token.js'
 import { toUserRef } from '../../src/core/user-id.js'
-import type { SessionStore } from '../../src/stores/store.js'
+import type { SessionStore } from '../../src/core/store.js'
 import { instrumentStore, openBackend, type Backend, type BackendName } from '../helpers/backends.js'
 import { Browser } from '../helpers/browser.js'
 

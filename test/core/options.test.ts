@@ -28,7 +28,8 @@ describe('createSessionkit options', () => {
     })
     expect(Object.isFrozen(kit.options)).toBe(true)
     expect(Object.isFrozen(kit.options.policy)).toBe(true)
-    expect(kit.cookieName).toBe('sid')
+    // Secure by default, so the __Host- prefix is on by default.
+    expect(kit.cookieName).toBe('__Host-sid')
   })
 
   it.each(['idleTimeoutMs', 'absoluteTimeoutMs', 'anonymousTimeoutMs', 'touchIntervalMs'])(

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { InvalidUserIdError } from '../../src/core/errors.js'
 import { tagForUser } from '../../src/core/token.js'
-import { decodeUserId, encodeUserId, MAX_USER_ID_LENGTH, toUserRef } from '../../src/core/user-id.js'
+import { decodeStoredUserId, encodeUserId, MAX_USER_ID_LENGTH, toUserRef } from '../../src/core/user-id.js'
 import { KeyLayout } from '../../src/stores/redis/keys.js'
 
 describe('user ids', () => {
@@ -58,7 +58,7 @@ describe('user ids', () => {
     const user = toUserRef(id)
     expect(user.id).toBe(id)
     expect(user.encoded).toMatch(/^[A-Za-z0-9_.@%-]+$/)
-    expect(decodeUserId(user.encoded)).toBe(id)
+    expect(decodeStoredUserId(user.encoded)).toBe(id)
     expect(user.tag).toBe(tagForUser(id))
     const key = layout.userIndex(user)
     // Exactly one hash tag, so the key cannot move to another slot; no glob characters.

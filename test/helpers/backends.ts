@@ -8,14 +8,15 @@ import { createClient, createCluster } from 'redis'
 import { inject } from 'vitest'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { RedisStore } from '../../src/stores/redis/redis-store.js'
-import type { SessionStore } from '../../src/stores/store.js'
+import type { AdminStore } from '../../src/admin/admin-store.js'
+import type { SessionStore } from '../../src/core/store.js'
 
 export type BackendName =
   'memory' | 'node-redis single' | 'ioredis single' | 'node-redis cluster' | 'ioredis cluster'
 
 export interface Backend {
   readonly name: BackendName
-  readonly store: SessionStore
+  readonly store: SessionStore & AdminStore
   /** The Redis store, for Redis backends (raw access through `redis.send`). */
   readonly redis: RedisStore | undefined
   readonly prefix: string

@@ -2,7 +2,7 @@
  * A tiny fake browser for driving a Sessionkit without HTTP: it keeps the session cookie from the `Set-Cookie`
  * values sessionkit sets (`Max-Age=0` clears it) and sends it back as the `Cookie` header.
  */
-import type { RequestBinding, Session, Sessionkit } from '../../src/index.js'
+import type { HttpContext, Session, Sessionkit } from '../../src/index.js'
 
 export interface Request {
   readonly session: Session
@@ -11,7 +11,7 @@ export interface Request {
   commit(): Promise<void>
 }
 
-export interface FakeBinding extends RequestBinding {
+export interface FakeBinding extends HttpContext {
   /** Every Set-Cookie value set during this request. */
   readonly setCookies: string[]
   /** Pretend the headers went out. */
@@ -40,6 +40,7 @@ export class Browser {
   /** Opens a request: loads the session from the current cookie. The cookie is read now, at open time. */
   async open(cookieHeader: string | undefined = this.cookieHeader): Promise<Request> {
     const name = this.#kit.cookieName
+    const cookieAtOpen = this.cookie
     const binding: FakeBinding = {
       cookieHeader,
       userAgent: this.userAgent,
@@ -47,7 +48,13 @@ export class Browser {
       setCookies: [],
       sent: false,
       headersSent: () => binding.sent,
-      setCookie: (value: string) => {
+      setCookie: (value: string | undefined) => {
+        if (value === undefined) {
+          // Withdrawn: the response carries no session cookie after all.
+          binding.setCookies.length = 0
+          this.cookie = cookieAtOpen
+          return
+        }
         binding.setCookies.push(value)
         const pair = value.split(';', 1)[0]!
         const eq = pair.indexOf('=')
@@ -56,7 +63,7 @@ export class Browser {
       },
     }
     const session = await this.#kit.openSession(binding)
-    return { session, binding, commit: () => this.#kit.commit(session) }
+    return { session, binding, commit: () => session.commit() }
   }
 
   /** One whole request: open, run `fn`, commit. */

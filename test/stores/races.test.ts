@@ -11,7 +11,8 @@ import {
 } from '../../src/index.js'
 import { refFromToken } from '../../src/core/token.js'
 import { toUserRef } from '../../src/core/user-id.js'
-import type { CreateSpec, SessionStore } from '../../src/stores/store.js'
+import type { CreateSpec, SessionStore } from '../../src/core/store.js'
+import type { AdminStore } from '../../src/admin/admin-store.js'
 import { CORE_BACKENDS, instrumentStore, openBackend, type Backend } from '../helpers/backends.js'
 import { Browser, sleep } from '../helpers/browser.js'
 
@@ -26,11 +27,11 @@ function jitter(): Promise<void> {
 }
 
 /** Live sessions of `user` found by walking the whole store (not its index). */
-async function liveSessionIds(store: SessionStore, user: string): Promise<string[]> {
+async function liveSessionIds(store: AdminStore, user: string): Promise<string[]> {
   const encoded = toUserRef(user).encoded
   const ids: string[] = []
   await store.scanSessions((batch) => {
-    for (const s of batch) if (new Map(s.fields).get('_u') === encoded) ids.push(s.ref.id)
+    for (const s of batch.sessions) if (new Map(s.fields).get('_u') === encoded) ids.push(s.ref.id)
   })
   return ids.sort()
 }

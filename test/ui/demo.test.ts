@@ -1,7 +1,7 @@
 /** The demo app (`npm start`) over HTTP: sign-in form, CSRF, sign-out, redirects, and /healthz. */
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { createSessionkit, MemoryStore, StoreUnavailableError, type SessionStore } from 'sessionkit'
+import { createSessionkit, MemoryStore, StoreUnavailableError } from 'sessionkit'
 import { afterEach, describe, expect, it } from 'vitest'
 import { createDemoApp } from '../../demo/app.js'
 import { cookiePair } from '../helpers/http.js'
@@ -17,9 +17,9 @@ afterEach(async () => {
   for (const store of stores.splice(0)) store.close()
 })
 
-async function start(store: SessionStore): Promise<{ base: string; cookieName: string }> {
+async function start(store: MemoryStore): Promise<{ base: string; cookieName: string }> {
   const kit = createSessionkit({ store, cookie: { secure: false }, deviceParser: false })
-  const server = createDemoApp(kit).listen(0, '127.0.0.1')
+  const server = createDemoApp(kit, store).listen(0, '127.0.0.1')
   servers.push(server)
   await new Promise<void>((resolve) => server.once('listening', resolve))
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, cookieName: kit.cookieName }

@@ -7,9 +7,9 @@
  *
  * @module
  */
-import { META } from '../../core/fields.js'
+import { META } from '../../core/stored-fields.js'
 import { parseSessionId, type SessionRef } from '../../core/token.js'
-import { decodeUserId, type UserRef } from '../../core/user-id.js'
+import { decodeStoredUserId, type UserRef } from '../../core/user-id.js'
 import type { CliContext } from '../connect.js'
 import { notFoundError, usageError, userFromArgument } from '../errors.js'
 import { adminKit } from './kit.js'
@@ -108,13 +108,9 @@ export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Pr
 async function ownerOf(ctx: CliContext, ref: SessionRef): Promise<string | null | undefined> {
   const found = await ctx.store.inspect(ref)
   if (!found) return undefined
-  return found.fields.find(([name]) => name === META.user)?.[1] ?? null
+  return found.fields.find(([name]) => name === META.userId)?.[1] ?? null
 }
 
 function safeDecode(encoded: string): string | undefined {
-  try {
-    return decodeUserId(encoded)
-  } catch {
-    return undefined
-  }
+  return decodeStoredUserId(encoded)
 }

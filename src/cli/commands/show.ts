@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { DATA_PREFIX, META, NAMESPACE_PREFIX, decodeDevice, decodeFields } from '../../core/fields.js'
+import { decodeDevice } from '../../core/device.js'
+import { DATA_PREFIX, META, NAMESPACE_PREFIX, decodeStoredPairs } from '../../core/stored-fields.js'
 import { parseJsonSafe, type JsonValue } from '../../core/json.js'
 import { parseSessionId, type SessionRef } from '../../core/token.js'
-import { decodeUserId } from '../../core/user-id.js'
+import { decodeStoredUserId } from '../../core/user-id.js'
 import type { CliContext } from '../connect.js'
 import { notFoundError, usageError } from '../errors.js'
 
@@ -99,7 +100,7 @@ export async function showCommand(ctx: CliContext, options: ShowOptions): Promis
       invalidValues.push({ field, raw: value.slice(0, RAW_PREVIEW) })
     }
   }
-  const encodedUser = raw.get(META.user)
+  const encodedUser = raw.get(META.userId)
   const userId = encodedUser === undefined ? null : safeDecode(encodedUser)
   const device = decodeDevice(raw.get(META.device))
   const encodedImpersonator = raw.get(META.impersonator)
@@ -113,17 +114,17 @@ export async function showCommand(ctx: CliContext, options: ShowOptions): Promis
     impersonator,
     createdAt: isoTime(raw.get(META.createdAt)),
     signedInAt: isoTime(raw.get(META.signedInAt)),
-    lastSeenAt: isoTime(raw.get(META.lastSeen)),
-    absoluteExpiresAt: isoTime(raw.get(META.absoluteDeadline)),
+    lastSeenAt: isoTime(raw.get(META.lastSeenAt)),
+    absoluteExpiresAt: isoTime(raw.get(META.absoluteExpiresAt)),
     expiresAt: ttlMs >= 0 ? new Date(Date.now() + ttlMs).toISOString() : null,
     ttlSeconds: ttlMs >= 0 ? Math.ceil(ttlMs / 1000) : null,
-    ipAddress: raw.get(META.ip) ?? '',
+    ipAddress: raw.get(META.ipAddress) ?? '',
     browser: device?.browser ?? '',
     os: device?.os ?? '',
     deviceType: device?.deviceType ?? '',
     deviceName: device?.deviceName ?? '',
     rememberMe: raw.get(META.rememberMe) === '1',
-    validMetadata: decodeFields(found.fields) !== undefined,
+    validMetadata: decodeStoredPairs(found.fields) !== undefined,
     data,
     namespaces,
     invalidValues,
@@ -131,11 +132,7 @@ export async function showCommand(ctx: CliContext, options: ShowOptions): Promis
 }
 
 function safeDecode(encoded: string): string {
-  try {
-    return decodeUserId(encoded)
-  } catch {
-    return encoded
-  }
+  return decodeStoredUserId(encoded) ?? encoded
 }
 
 function isoTime(value: string | undefined): string | null {

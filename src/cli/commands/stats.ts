@@ -6,7 +6,8 @@
  */
 import type { CliContext } from '../connect.js'
 import { usageError } from '../errors.js'
-import { Reservoir, collectStats, sampleMemory, type MemoryStats, type SessionStats } from '../stats.js'
+import { Reservoir, collectStats, type SessionStats } from '../../admin/stats.js'
+import { sampleMemory, type MemoryStats } from '../memory.js'
 
 export interface StatsOptions {
   /** Users listed in `topUsers`. Default 10. */

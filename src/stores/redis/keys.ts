@@ -11,7 +11,7 @@
  */
 import { InvalidOptionsError } from '../../core/errors.js'
 import { refFromParts, isSlotTag, type SessionRef } from '../../core/token.js'
-import { decodeUserId, type UserRef } from '../../core/user-id.js'
+import { decodeStoredUserId, type UserRef } from '../../core/user-id.js'
 
 /** The default key prefix. */
 export const DEFAULT_PREFIX = 'sk:'
@@ -66,12 +66,7 @@ export class KeyLayout {
   /** The user id an index key names, or `undefined` for any other key. */
   parseUserIndexKey(key: string): string | undefined {
     const rest = this.afterTag(key, ':u:')
-    if (rest === undefined || rest.tail.length === 0) return undefined
-    try {
-      return decodeUserId(rest.tail)
-    } catch {
-      return undefined
-    }
+    return rest === undefined ? undefined : decodeStoredUserId(rest.tail)
   }
 
   private afterTag(key: string, marker: string): { tag: string; tail: string } | undefined {

@@ -3,24 +3,29 @@
  *
  * @module
  */
+import type {
+  AdminStore,
+  ForeignKey,
+  InspectedSession,
+  ScannedSession,
+  SessionScanBatch,
+} from '../../admin/admin-store.js'
 import { InvalidOptionsError } from '../../core/errors.js'
-import { META } from '../../core/fields.js'
-import type { SessionRef } from '../../core/token.js'
-import type { UserRef } from '../../core/user-id.js'
 import type {
   CleanupResult,
   CreateResult,
   CreateSpec,
-  ListResult,
   ListedSession,
   LoadResult,
   RevokeSpec,
-  ScannedSession,
   SessionDelta,
   SessionStore,
   StoredFields,
   StorePolicy,
-} from '../store.js'
+} from '../../core/store.js'
+import { LISTED_FIELDS } from '../../core/stored-fields.js'
+import type { SessionRef } from '../../core/token.js'
+import type { UserRef } from '../../core/user-id.js'
 import { Deadlines, storeError } from './deadline.js'
 import { KeyLayout } from './keys.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
@@ -38,18 +43,6 @@ export interface RedisStoreOptions {
   readonly timeoutMs?: number
 }
 
-/** Metadata fields read for listings and statistics (never the session's data). */
-const LISTED_FIELDS = [
-  META.createdAt,
-  META.signedInAt,
-  META.absoluteDeadline,
-  META.lastSeen,
-  META.ip,
-  META.device,
-  META.impersonator,
-  META.rememberMe,
-] as const
-
 const SCAN_COUNT = '500'
 
 /**
@@ -64,7 +57,7 @@ const SCAN_COUNT = '500'
  * const store = new RedisStore({ client })
  * ```
  */
-export class RedisStore implements SessionStore {
+export class RedisStore implements SessionStore, AdminStore {
   readonly keys: KeyLayout
   readonly redis: RedisCommander
   readonly #deadlines: Deadlines
@@ -127,18 +120,13 @@ export class RedisStore implements SessionStore {
       String(policy.absoluteTimeoutMs),
       String(policy.maxSessionsPerUser),
       spec.createdAt === undefined ? '' : String(spec.createdAt),
-      spec.keepDeadline?.signedInAt === undefined ? '' : String(spec.keepDeadline.signedInAt),
-      spec.keepDeadline === undefined ? '' : String(spec.keepDeadline.absoluteExpiresAt),
+      spec.signedInAt === undefined ? '' : String(spec.signedInAt),
+      spec.absoluteExpiresAt === undefined ? '' : String(spec.absoluteExpiresAt),
       user ? user.encoded : '',
     ]
     for (const [name, value] of spec.fields) args.push(name, value)
     const reply = asArray(await this.#eval(scripts.create, keys, args))
-    return {
-      now: Number(reply[0]),
-      absoluteExpiresAt: Number(reply[1]),
-      evicted: Number(reply[2]),
-      created: Number(reply[3]) === 1,
-    }
+    return { now: Number(reply[0]), absoluteExpiresAt: Number(reply[1]), created: Number(reply[3]) === 1 }
   }
 
   save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean> {
@@ -166,19 +154,20 @@ export class RedisStore implements SessionStore {
     return Number(reply) === 1
   }
 
-  async list(user: UserRef): Promise<ListResult> {
+  async list(user: UserRef): Promise<readonly ListedSession[]> {
     const reply = asArray(
       await this.#eval(
         scripts.list,
         [this.keys.userIndex(user)],
-        [this.keys.sessionPrefix(user.tag), user.encoded],
+        [this.keys.sessionPrefix(user.tag), user.encoded, ...LISTED_FIELDS],
       ),
     )
+    // {hash, expires, one value per listed field ('' when absent), hash, ...}
     const sessions: ListedSession[] = []
     const width = 2 + LISTED_FIELDS.length
-    for (let i = 1; i + width <= reply.length; i += width) {
+    for (let i = 0; i + width <= reply.length; i += width) {
       const hash = String(reply[i])
-      const fields: [string, string][] = [[META.user, user.encoded]]
+      const fields: [string, string][] = []
       LISTED_FIELDS.forEach((name, j) => {
         const value = reply[i + 2 + j]
         if (typeof value === 'string' && value !== '') fields.push([name, value])
@@ -189,7 +178,7 @@ export class RedisStore implements SessionStore {
         expiresAt: Number(reply[i + 1]),
       })
     }
-    return { now: Number(reply[0]), sessions }
+    return sessions
   }
 
   async revoke(user: UserRef, spec: RevokeSpec): Promise<number> {
@@ -222,7 +211,7 @@ export class RedisStore implements SessionStore {
     return { pruned: Number(reply[0]), evicted: Number(reply[1]) }
   }
 
-  async inspect(ref: SessionRef): Promise<{ fields: StoredFields; ttlMs: number } | undefined> {
+  async inspect(ref: SessionRef): Promise<InspectedSession | undefined> {
     const key = this.keys.session(ref)
     const [type, ttl] = await this.#call(key, ['TYPE', key], ['PTTL', key])
     if (type !== 'hash') return undefined
@@ -230,24 +219,34 @@ export class RedisStore implements SessionStore {
     return fields.length === 0 ? undefined : { fields, ttlMs: Number(ttl) }
   }
 
-  async scanSessions(visit: (batch: readonly ScannedSession[]) => void | Promise<void>): Promise<void> {
+  async scanSessions(visit: (batch: SessionScanBatch) => void | Promise<void>): Promise<void> {
     await this.#scan(this.keys.sessionPattern, async (keys) => {
-      const batch: ScannedSession[] = []
+      const sessions: ScannedSession[] = []
+      const foreign: ForeignKey[] = []
       await Promise.all(
         keys.map(async (key) => {
           const ref = this.keys.parseSessionKey(key)
-          if (!ref) return
-          const values = asArray(await this.#send(key, ['HMGET', key, META.user, ...LISTED_FIELDS]))
-          const names = [META.user, ...LISTED_FIELDS]
+          if (!ref) {
+            foreign.push({ key, reason: 'not a session key name' })
+            return
+          }
+          // One key of another type must not fail the whole walk (WRONGTYPE): report it and go on.
+          let values: unknown[]
+          try {
+            values = asArray(await this.#send(key, ['HMGET', key, ...LISTED_FIELDS]))
+          } catch (error) {
+            foreign.push({ key, reason: error instanceof Error ? error.message : String(error) })
+            return
+          }
           const fields: [string, string][] = []
-          names.forEach((name, i) => {
+          LISTED_FIELDS.forEach((name, i) => {
             const value = values[i]
             if (typeof value === 'string') fields.push([name, value])
           })
-          if (fields.length > 0) batch.push({ ref, fields })
+          if (fields.length > 0) sessions.push({ ref, fields })
         }),
       )
-      await visit(batch)
+      await visit({ sessions, foreign })
     })
   }
 
@@ -354,7 +353,7 @@ function loadResult(reply: unknown): LoadResult {
   const fields = String(list[3]).split('\0')
   // A NUL inside a name or value (which sessionkit never writes) shifts every pair after it: fail closed.
   if (fields.length !== Number(list[2])) return { status: 'invalid', reason: 'corrupt' }
-  return { status: 'found', now: Number(list[0]), touched: Number(list[1]) === 1, fields }
+  return { status: 'found', fields }
 }
 
 /** save.lua's reply: 1 when the changes were written. */

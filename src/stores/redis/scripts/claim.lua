@@ -20,6 +20,7 @@ redis.call('DEL', KEYS[1])
 if user then
   heal_index(ARGV[1] .. user)
   redis.call('ZREM', ARGV[1] .. user, ARGV[2])
+  fit_index_ttl(ARGV[1] .. user)
 end
 if not deadline or now_ms() >= deadline then return false end
 return fields

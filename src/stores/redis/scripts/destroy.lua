@@ -11,5 +11,6 @@ local user = redis.pcall('HGET', KEYS[1], '_u')
 if type(user) == 'string' then
   heal_index(ARGV[1] .. user)
   redis.call('ZREM', ARGV[1] .. user, ARGV[2])
+  fit_index_ttl(ARGV[1] .. user)
 end
 return redis.call('DEL', KEYS[1])

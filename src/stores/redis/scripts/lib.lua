@@ -21,6 +21,13 @@ local function extend_ttl(key, at)
   if current < at then redis.call('PEXPIREAT', key, at) end
 end
 
+-- After members left: the index lives exactly as long as its longest-lived remaining member (scores are idle
+-- deadlines), so it never outlives its last session. Redis deletes an emptied sorted set by itself.
+local function fit_index_ttl(key)
+  local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
+  if #last == 2 then redis.call('PEXPIREAT', key, last[2]) end
+end
+
 -- Sets field/value pairs from `list`, starting at `first`, in chunks small enough for Lua's stack.
 local function hset_pairs(key, list, first)
   for i = first, #list, 200 do
@@ -37,7 +44,8 @@ local function enforce_index(index, session_prefix, user, cap, now, spare, dry_r
   local entries = redis.call('ZRANGE', index, 0, -1, 'WITHSCORES')
   for i = 1, #entries, 2 do
     local hash = entries[i]
-    local owner = redis.call('HGET', session_prefix .. hash, '_u')
+    local owner = redis.pcall('HGET', session_prefix .. hash, '_u')
+    if type(owner) == 'table' then owner = nil end
     if tonumber(entries[i + 1]) <= now or owner ~= user then
       pruned = pruned + 1
       if not dry_run then redis.call('ZREM', index, hash) end
@@ -58,5 +66,6 @@ local function enforce_index(index, session_prefix, user, cap, now, spare, dry_r
       over = over - 1
     end
   end
+  if not dry_run then fit_index_ttl(index) end
   return pruned, evicted
 end

@@ -5,22 +5,28 @@
 --
 -- ARGV[1]  session key prefix <prefix>{<tag>}:s:
 -- ARGV[2]  encoded user id
+-- ARGV[3]  the owner field ('_u'), then ARGV[4..] the other metadata fields to return (LISTED_FIELDS in
+--          core/stored-fields.ts: the layout is written once, there)
 --
--- Returns {now, hash1, expires1, _c, _si, _ab, _ls, _ip, _dv, _im, _rm, hash2, ...}; missing fields are nil.
+-- Returns {hash1, expires1, value of ARGV[3], value of ARGV[4], ..., hash2, ...}; a missing field is ''.
 heal_index(KEYS[1])
 local now = now_ms()
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now)
 local entries = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-local reply = {now}
+local fields = {}
+for i = 3, #ARGV do fields[#fields + 1] = ARGV[i] end
+local reply = {}
 for i = 1, #entries, 2 do
   local hash = entries[i]
-  local v = redis.call('HMGET', ARGV[1] .. hash, '_u', '_c', '_si', '_ab', '_ls', '_ip', '_dv', '_im', '_rm')
-  if v[1] == ARGV[2] then
+  local key = ARGV[1] .. hash
+  local v = redis.pcall('HMGET', key, unpack(fields))
+  if type(v) == 'table' and not v.err and v[1] == ARGV[2] then
     reply[#reply + 1] = hash
     reply[#reply + 1] = entries[i + 1]
-    for j = 2, 9 do reply[#reply + 1] = v[j] or '' end
+    for j = 1, #fields do reply[#reply + 1] = v[j] or '' end
   else
     redis.call('ZREM', KEYS[1], hash)
   end
 end
+fit_index_ttl(KEYS[1])
 return reply

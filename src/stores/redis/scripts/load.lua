@@ -37,6 +37,7 @@ if now >= deadline then
   if user then
     heal_index(ARGV[1] .. user)
     redis.call('ZREM', ARGV[1] .. user, ARGV[2])
+    fit_index_ttl(ARGV[1] .. user)
   end
   return false
 end

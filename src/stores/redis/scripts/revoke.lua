@@ -24,7 +24,8 @@ local revoked = 0
 for _, hash in ipairs(hashes) do
   if hash ~= ARGV[4] then
     local key = ARGV[1] .. hash
-    local v = redis.call('HMGET', key, '_u', '_im')
+    local v = redis.pcall('HMGET', key, '_u', '_im')
+    if v.err then v = {} end
     if v[1] == ARGV[2] then
       if not (ARGV[5] == '1' and v[2]) then
         redis.call('DEL', key)
@@ -36,4 +37,5 @@ for _, hash in ipairs(hashes) do
     end
   end
 end
+fit_index_ttl(KEYS[1])
 return revoked

@@ -11,15 +11,17 @@
  * @module
  */
 import { serialize } from 'cookie'
-import { InvalidOptionsError } from '../core/errors.js'
-import { isWellFormedToken } from '../core/token.js'
+import { InvalidOptionsError } from './errors.js'
+import { rejectUnknownOptions } from './option-checks.js'
+import { isWellFormedToken } from './token.js'
 
 export interface SessionCookieOptions {
   /** Cookie name without prefix. Default `sid`. */
   readonly name?: string
   /**
-   * Add the `__Host-` prefix (default false): the browser then only accepts the cookie from this exact host,
-   * over HTTPS, with `Path=/` and no `Domain`, which stops subdomains from planting one. Needs `secure: true`.
+   * Add the `__Host-` prefix: the browser then only accepts the cookie from this exact host, over HTTPS, with
+   * `Path=/` and no `Domain`, which stops a sibling subdomain from planting one ("cookie tossing"). Default: on
+   * whenever the cookie is `Secure` with `Path=/` and no `Domain`; `false` opts out.
    */
   readonly hostPrefix?: boolean
   /**
@@ -61,6 +63,9 @@ const MAX_AGE_LIMIT_SECONDS = 400 * 24 * 3600
 
 /** Validates cookie options. Throws {@link InvalidOptionsError} with the reason. */
 export function resolveCookieOptions(options: SessionCookieOptions = {}): ResolvedCookieOptions {
+  if (options === null || typeof options !== 'object')
+    throw new InvalidOptionsError('cookie must be an object')
+  rejectUnknownOptions('cookie', options, ['name', 'hostPrefix', 'secure', 'sameSite', 'path', 'domain'])
   const base = options.name ?? 'sid'
   if (typeof base !== 'string' || !NAME_PATTERN.test(base)) {
     throw new InvalidOptionsError(
@@ -91,13 +96,17 @@ export function resolveCookieOptions(options: SessionCookieOptions = {}): Resolv
   if (domain !== undefined && (typeof domain !== 'string' || !DOMAIN_PATTERN.test(domain))) {
     throw new InvalidOptionsError(`cookie.domain must be a plain host name, got ${JSON.stringify(domain)}`)
   }
+  if (options.hostPrefix !== undefined && typeof options.hostPrefix !== 'boolean') {
+    throw new InvalidOptionsError('cookie.hostPrefix must be a boolean')
+  }
   if (options.hostPrefix === true) {
     if (!secure) throw new InvalidOptionsError('cookie.hostPrefix requires cookie.secure: true')
     if (path !== '/') throw new InvalidOptionsError('cookie.hostPrefix requires cookie.path "/"')
     if (domain !== undefined) throw new InvalidOptionsError('cookie.hostPrefix forbids cookie.domain')
   }
+  const hostPrefix = options.hostPrefix ?? (secure && path === '/' && domain === undefined)
   return Object.freeze({
-    name: options.hostPrefix === true ? `__Host-${base}` : base,
+    name: hostPrefix ? `__Host-${base}` : base,
     secure,
     sameSite,
     path,

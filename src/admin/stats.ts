@@ -1,18 +1,16 @@
 /**
- * Session statistics over a whole store, for the CLI's `stats` command and (later) the admin web page.
+ * Session statistics over a whole store, for the CLI's `stats` command and the admin view.
  *
- * {@link collectStats} needs only a {@link SessionStore}: one `scanSessions` walk (SCAN on every master, metadata
- * fields only, never session data) and plain data out. {@link sampleMemory} is Redis-specific: it estimates memory
- * per key family from `MEMORY USAGE` over a random sample of keys.
+ * {@link collectStats} needs only an {@link AdminStore}: one `scanSessions` walk (SCAN on every master, metadata
+ * fields only, never session data) and plain data out. Memory per key family is Redis-specific and lives with the
+ * CLI (`cli/memory.ts`).
  *
  * @module
  */
-import { deviceCategory } from '../core/device.js'
-import { META, decodeDevice } from '../core/fields.js'
-import { StoreUnavailableError } from '../core/errors.js'
-import { decodeUserId, toUserRef } from '../core/user-id.js'
-import type { RedisStore } from '../stores/redis/redis-store.js'
-import type { ScannedSession, SessionStore } from '../stores/store.js'
+import { decodeDevice, deviceCategory } from '../core/device.js'
+import { META } from '../core/stored-fields.js'
+import { decodeStoredUserId } from '../core/user-id.js'
+import type { AdminStore, ScannedSession } from './admin-store.js'
 
 /** A label and how many sessions carry it. */
 export interface Tally {
@@ -58,7 +56,7 @@ export const UNKNOWN_LABEL = 'unknown'
 
 /** Walks every session once (SCAN, never KEYS) and tallies them. */
 export async function collectStats(
-  store: SessionStore,
+  store: AdminStore,
   options: CollectStatsOptions = {},
 ): Promise<SessionStats> {
   const topCount = options.topUsers ?? 10
@@ -73,13 +71,13 @@ export async function collectStats(
   // SCAN may return a key twice: count each session once.
   const seen = new Set<string>()
   await store.scanSessions((batch) => {
-    for (const session of batch) {
+    for (const session of batch.sessions) {
       if (seen.has(session.ref.id)) continue
       seen.add(session.ref.id)
       options.onSession?.(session)
       sessions++
       const fields = new Map(session.fields)
-      const encodedUser = fields.get(META.user)
+      const encodedUser = fields.get(META.userId)
       const userId = encodedUser === undefined ? undefined : safeDecodeUserId(encodedUser)
       if (userId === undefined) {
         anonymous++
@@ -113,12 +111,7 @@ export async function collectStats(
 }
 
 function safeDecodeUserId(encoded: string): string | undefined {
-  try {
-    const id = decodeUserId(encoded)
-    return id === '' ? undefined : id
-  } catch {
-    return undefined
-  }
+  return decodeStoredUserId(encoded)
 }
 
 function bump(map: Map<string, number>, label: string | undefined): void {
@@ -151,96 +144,5 @@ export class Reservoir<T> {
     }
     const slot = Math.floor(Math.random() * this.seen)
     if (slot < this.size) this.items[slot] = item
-  }
-}
-
-/** Memory of one key family, estimated from a sample. */
-export interface FamilyMemory {
-  /** Keys of the family found by SCAN. */
-  readonly keys: number
-  /** Keys whose MEMORY USAGE was read. */
-  readonly sampled: number
-  /** Mean MEMORY USAGE of the sampled keys, in bytes (0 when none was sampled). */
-  readonly averageBytes: number
-  /** `averageBytes × keys`: an estimate, exact when every key was sampled. */
-  readonly estimatedBytes: number
-}
-
-export interface MemoryStats {
-  readonly sessions: FamilyMemory
-  readonly userIndexes: FamilyMemory
-}
-
-export interface SampleMemoryOptions {
-  /** Sampled session keys, e.g. gathered with {@link collectStats}'s `onSession`. */
-  readonly sessionKeys: Reservoir<string>
-  /** Most index keys to sample. Default: the session sample's size. */
-  readonly samples?: number
-}
-
-/**
- * Estimates the memory of session keys and user index keys with `MEMORY USAGE` over random samples. Index keys
- * are found with `scanUsers` (SCAN on every master).
- */
-export async function sampleMemory(store: RedisStore, options: SampleMemoryOptions): Promise<MemoryStats> {
-  const indexKeys = new Reservoir<string>(options.samples ?? options.sessionKeys.size)
-  const seenUsers = new Set<string>()
-  await store.scanUsers((users) => {
-    for (const userId of users) {
-      if (seenUsers.has(userId)) continue
-      seenUsers.add(userId)
-      try {
-        indexKeys.offer(store.keys.userIndex(toUserRef(userId)))
-      } catch {
-        // An index key whose user id the library would refuse: not one of ours.
-      }
-    }
-  })
-  return {
-    sessions: await measure(store, options.sessionKeys),
-    userIndexes: await measure(store, indexKeys),
-  }
-}
-
-const MEMORY_BATCH = 50
-
-async function measure(store: RedisStore, sample: Reservoir<string>): Promise<FamilyMemory> {
-  let sampled = 0
-  let total = 0
-  for (let i = 0; i < sample.items.length; i += MEMORY_BATCH) {
-    const replies = await Promise.all(
-      sample.items
-        .slice(i, i + MEMORY_BATCH)
-        .map((key) => withDeadline(store.redis.send(key, ['MEMORY', 'USAGE', key, 'SAMPLES', '0']))),
-    )
-    for (const reply of replies) {
-      // A key that expired between SCAN and now answers null.
-      if (typeof reply === 'number') {
-        sampled++
-        total += reply
-      }
-    }
-  }
-  const averageBytes = sampled === 0 ? 0 : Math.round(total / sampled)
-  return { keys: sample.seen, sampled, averageBytes, estimatedBytes: averageBytes * sample.seen }
-}
-
-const MEMORY_TIMEOUT_MS = 10_000
-
-async function withDeadline<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(
-            new StoreUnavailableError(`redis MEMORY USAGE did not answer within ${MEMORY_TIMEOUT_MS} ms`),
-          )
-        }, MEMORY_TIMEOUT_MS)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
   }
 }

@@ -1,15 +1,17 @@
 /**
- * The narrow contract between sessionkit's core and a storage backend. Two implementations exist, held to one
- * contract test suite (`test/stores/store-contract.ts`): {@link RedisStore} and {@link MemoryStore}.
+ * The request-path port between sessionkit's core and a storage backend: what opening, saving, signing in and
+ * out, listing and revoking need, and nothing else (admin tools use the separate `AdminStore` port). Two
+ * implementations exist, held to one contract test suite (`test/stores/store-contract.test.ts`): `RedisStore` and
+ * `MemoryStore`.
  *
  * A store knows nothing about cookies, JSON or users' devices: it keeps flat string fields per session (see
- * `core/fields.ts`), a per-user index, and enforces lifetimes. Every operation that checks and then acts does so
+ * `stored-fields.ts`), a per-user index, and enforces lifetimes. Every operation that checks and then acts does so
  * atomically, and every operation is one round trip to the backend.
  *
  * @module
  */
-import type { SessionRef } from '../core/token.js'
-import type { UserRef } from '../core/user-id.js'
+import type { SessionRef } from './token.js'
+import type { UserRef } from './user-id.js'
 
 /** Lifetimes and limits the store enforces. Validated once by `createSessionkit`. */
 export interface StorePolicy {
@@ -30,21 +32,16 @@ export interface StorePolicy {
 /** Stored fields of one session, as name/value pairs. */
 export type StoredFields = ReadonlyArray<readonly [string, string]>
 
-/** Stored fields of one session as one flat list `[name, value, name, value, ...]`: what a load returns, since
- * it runs on every request and a flat list is the cheapest shape to build and to read. */
+/**
+ * Stored fields of one session as one flat list `[name, value, name, value, ...]`: what a load returns, since it
+ * runs on every request and a flat list is the cheapest shape to build and to read.
+ */
 export type FlatFields = readonly string[]
 
 export type LoadResult =
-  | {
-      readonly status: 'found'
-      readonly fields: FlatFields
-      /** The store's clock at load time (epoch ms). */
-      readonly now: number
-      /** Whether this load slid the TTL and updated last-seen. */
-      readonly touched: boolean
-    }
+  | { readonly status: 'found'; readonly fields: FlatFields }
   | { readonly status: 'missing' }
-  /** Present but unusable (wrong type, oversize): treated as absent, never as an error. */
+  /** Present but unusable (wrong type, oversize, outside its user's index): treated as absent, never an error. */
   | { readonly status: 'invalid'; readonly reason: 'corrupt' | 'too_large' }
 
 export interface CreateSpec {
@@ -53,18 +50,18 @@ export interface CreateSpec {
   readonly user: UserRef | undefined
   /** Data and metadata fields, without the time fields the store sets itself. */
   readonly fields: StoredFields
-  /** Keep this creation time (rotation carries it over); defaults to now. */
+  /** Keep this creation time (rotation carries it over); default now. */
   readonly createdAt?: number | undefined
-  /** Keep this signed-in time and absolute deadline (rotation without sign-in); defaults to now + absolute. */
-  readonly keepDeadline?:
-    { readonly signedInAt: number | undefined; readonly absoluteExpiresAt: number } | undefined
+  /** Keep this sign-in time (rotation without sign-in); default now. Signed-in sessions only. */
+  readonly signedInAt?: number | undefined
+  /** Keep this absolute deadline (rotation without sign-in); default now + the absolute timeout. */
+  readonly absoluteExpiresAt?: number | undefined
 }
 
 export interface CreateResult {
+  /** The store's clock when the session was created (epoch ms). */
   readonly now: number
   readonly absoluteExpiresAt: number
-  /** Sessions of the same user evicted because the cap was reached. */
-  readonly evicted: number
   /** False when a kept absolute deadline had already passed: nothing was written. */
   readonly created: boolean
 }
@@ -78,14 +75,10 @@ export interface SessionDelta {
 /** One entry of a user's index, with the metadata fields needed to show it. */
 export interface ListedSession {
   readonly ref: SessionRef
+  /** The listed metadata fields (`LISTED_FIELDS`) that the session has. */
   readonly fields: StoredFields
   /** When the store will drop the session unless it is used (epoch ms). */
   readonly expiresAt: number
-}
-
-export interface ListResult {
-  readonly now: number
-  readonly sessions: readonly ListedSession[]
 }
 
 export type RevokeSpec =
@@ -99,12 +92,6 @@ export interface CleanupResult {
   readonly pruned: number
   /** Live sessions removed because the user had more than the cap. */
   readonly evicted: number
-}
-
-/** What a SCAN-style walk over all sessions reports for each one (metadata fields only). */
-export interface ScannedSession {
-  readonly ref: SessionRef
-  readonly fields: StoredFields
 }
 
 export interface SessionStore {
@@ -125,17 +112,9 @@ export interface SessionStore {
   /** Deletes a session and its index entry. Returns whether it existed. */
   destroy(ref: SessionRef): Promise<boolean>
   /** Lists a user's live sessions, pruning stale index entries on the way: one round trip. */
-  list(user: UserRef, policy: StorePolicy): Promise<ListResult>
+  list(user: UserRef, policy: StorePolicy): Promise<readonly ListedSession[]>
   /** Revokes sessions of one user: never touches another user's session. Returns how many were removed. */
   revoke(user: UserRef, spec: RevokeSpec): Promise<number>
   /** Prunes a user's index and enforces the cap. With `dryRun`, only counts. */
   cleanup(user: UserRef, policy: StorePolicy, dryRun: boolean): Promise<CleanupResult>
-  /** Reads a session without touching it, for admin tools. */
-  inspect(ref: SessionRef): Promise<{ readonly fields: StoredFields; readonly ttlMs: number } | undefined>
-  /** Walks every session (metadata fields only), in batches. For admin statistics. */
-  scanSessions(visit: (batch: readonly ScannedSession[]) => void | Promise<void>): Promise<void>
-  /** Walks every user that has an index. For admin cleanup over all users. */
-  scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void>
-  /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
-  ping(): Promise<void>
 }

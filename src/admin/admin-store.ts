@@ -1,0 +1,55 @@
+/**
+ * The admin port: what the CLI and the admin view need from a store beyond the request path — reading a session
+ * without touching it, and walking the whole keyspace. Kept apart from `SessionStore` so that the per-request code
+ * never sees (or depends on) keyspace walks. `RedisStore` and `MemoryStore` implement both ports.
+ *
+ * @module
+ */
+import type { SessionRef } from '../core/token.js'
+import type { StoredFields } from '../core/store.js'
+
+/** A session read for an admin tool: every stored field, and how long it has left. */
+export interface InspectedSession {
+  readonly fields: StoredFields
+  /** Time to live in ms; negative when the backend reports none. */
+  readonly ttlMs: number
+}
+
+/** What a walk over all sessions reports for each one (metadata fields only, never the data). */
+export interface ScannedSession {
+  readonly ref: SessionRef
+  readonly fields: StoredFields
+}
+
+/** A key under the session layout that is not what sessionkit writes: reported and skipped, never fatal. */
+export interface ForeignKey {
+  readonly key: string
+  readonly reason: string
+}
+
+export interface SessionScanBatch {
+  readonly sessions: readonly ScannedSession[]
+  readonly foreign: readonly ForeignKey[]
+}
+
+export interface AdminStore {
+  /** Reads a session without touching it (no TTL slide, no last-seen update). */
+  inspect(ref: SessionRef): Promise<InspectedSession | undefined>
+  /** Walks every session (metadata fields only), in batches. A key may be reported twice; dedupe by ref id. */
+  scanSessions(visit: (batch: SessionScanBatch) => void | Promise<void>): Promise<void>
+  /** Walks every user that has an index, in batches. A user may be reported twice. */
+  scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void>
+  /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
+  ping(): Promise<void>
+}
+
+/** The admin side of a store, when it has one (both built-in stores do). */
+export function adminStoreOf(store: object): AdminStore | undefined {
+  const candidate = store as Partial<AdminStore>
+  return typeof candidate.inspect === 'function' &&
+    typeof candidate.scanSessions === 'function' &&
+    typeof candidate.scanUsers === 'function' &&
+    typeof candidate.ping === 'function'
+    ? (store as AdminStore)
+    : undefined
+}

@@ -1,0 +1,19 @@
+/**
+ * The async context that carries the current session (AsyncLocalStorage). It lives apart from `current.ts` so that
+ * `NamespacedSessionStore`, which the session view itself hands out, can read it without importing the view.
+ *
+ * @module
+ */
+import { AsyncLocalStorage } from 'node:async_hooks'
+import type { JsonValue } from './json.js'
+
+/** What code below the session view needs from the current session: namespaced access. `Session` provides it. */
+export interface NamespaceAccess {
+  readNamespaced(namespace: string, key: string): JsonValue | undefined
+  writeNamespaced(namespace: string, key: string, value: JsonValue): void
+  removeNamespaced(namespace: string, key: string): boolean
+  namespacedKeys(namespace: string): string[]
+}
+
+/** Holds only `Session`s (bound by `runWithSession` and `withSession` in `current.ts`). */
+export const currentContext = new AsyncLocalStorage<NamespaceAccess | undefined>()

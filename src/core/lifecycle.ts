@@ -1,0 +1,363 @@
+/**
+ * The one owner of a session's lifecycle: open (from the cookie), commit (the changed fields), sign in, rotate
+ * and sign out. Sign-in and rotation are one "reissue": claim the old session, create the new one under a fresh
+ * token, set its cookie. Nothing else changes a session's stored side or its cookie.
+ *
+ * @module
+ */
+import { isIP } from 'node:net'
+import {
+  readSessionCookie,
+  serializeClearedCookie,
+  serializeSessionCookie,
+  type ResolvedCookieOptions,
+} from './cookie.js'
+import { encodeDevice, type DeviceParser } from './device.js'
+import { HeadersSentError, SessionConflictError } from './errors.js'
+import {
+  CARRIED_FIELDS,
+  META,
+  OWN_NAMESPACE,
+  decodeLoadedSession,
+  decodeStoredPairs,
+  namespacePrefix,
+  type SessionMeta,
+} from './stored-fields.js'
+import { SessionState, type HttpContext } from './state.js'
+import type { CreateResult, SessionStore, StoredFields, StorePolicy } from './store.js'
+import { generateToken, randomTag, refFromToken } from './token.js'
+import { encodeUserId, normalizeUserId, toUserRef, type UserIdInput, type UserRef } from './user-id.js'
+
+/** Options of `session.signIn()`. */
+export interface SignInOptions {
+  /** Make the cookie outlive the browser session (until the absolute deadline). Default false. */
+  readonly rememberMe?: boolean
+  /**
+   * The id of an admin signing in as this user. The session is flagged as impersonated: it is hidden from the
+   * user's Active Sessions page and spared by "revoke all other sessions", as in GitLab.
+   */
+  readonly impersonator?: UserIdInput
+}
+
+/** What the lifecycle needs, resolved once by `createSessionkit`. */
+export interface LifecycleConfig {
+  readonly store: SessionStore
+  readonly policy: StorePolicy
+  readonly cookie: ResolvedCookieOptions
+  readonly deviceParser: DeviceParser | undefined
+  readonly maxSessionBytes: number
+}
+
+/** What a reissue writes: the new session's owner, data, metadata and kept times. */
+interface Reissue {
+  readonly user: UserRef | undefined
+  readonly tag: string
+  readonly values: ReadonlyMap<string, string>
+  readonly meta: StoredFields
+  readonly createdAt?: number | undefined
+  readonly signedInAt?: number | undefined
+  readonly absoluteExpiresAt?: number | undefined
+  readonly rememberMe: boolean
+}
+
+const NO_VALUES: ReadonlyMap<string, string> = new Map()
+
+export class SessionLifecycle {
+  readonly #store: SessionStore
+  readonly #policy: StorePolicy
+  readonly #cookie: ResolvedCookieOptions
+  readonly #deviceParser: DeviceParser | undefined
+  readonly #maxBytes: number
+  #warnedPlainHttp = false
+
+  constructor(config: LifecycleConfig) {
+    this.#store = config.store
+    this.#policy = config.policy
+    this.#cookie = config.cookie
+    this.#deviceParser = config.deviceParser
+    this.#maxBytes = config.maxSessionBytes
+  }
+
+  /**
+   * Opens the session of a request: no store call without a cookie, one (load + throttled touch) with one. A
+   * cookie that names no live session never becomes one (strict mode): the next write mints a new token.
+   *
+   * @throws {StoreUnavailableError} the store failed: the cookie is left alone
+   */
+  open(http: HttpContext): Promise<SessionState> {
+    const reading = readSessionCookie(http.cookieHeader, this.#cookie.name)
+    if (reading.kind !== 'token') {
+      // Only a malformed cookie is cleared. A well-formed one whose session is gone may be racing a sign-in in
+      // another tab: clearing it could delete the fresh cookie that response just set.
+      if (reading.kind === 'malformed') this.#setCookie(http, serializeClearedCookie(this.#cookie))
+      return Promise.resolve(new SessionState(http, this.#maxBytes))
+    }
+    const ref = refFromToken(reading.token)
+    return this.#store.load(ref, this.#policy, clientIp(http)).then((result) => {
+      const decoded = result.status === 'found' ? decodeLoadedSession(result.fields) : undefined
+      if (!decoded) return new SessionState(http, this.#maxBytes)
+      const { userId } = decoded.meta
+      const encoded = decoded.encodedUserId
+      // A signed-in session lives in its user's slot, so the ref's tag is the user's: no need to hash the id.
+      const user =
+        userId === undefined || encoded === undefined ? undefined : { id: userId, encoded, tag: ref.tag }
+      return new SessionState(http, this.#maxBytes, { ref, user, meta: decoded.meta }, decoded.values)
+    })
+  }
+
+  /**
+   * Called when a session gets its first unsaved change. A session that is not stored yet gets its token now,
+   * and its cookie while the headers can still carry it (a streamed response flushes them at its first write);
+   * the store learns about it at the commit.
+   */
+  changed(state: SessionState): void {
+    const http = state.http
+    if (!http) return
+    if (state.ref === undefined && state.pendingToken === undefined && !http.headersSent()) {
+      const token = generateToken(randomTag())
+      state.pendingToken = token
+      this.#setCookie(http, serializeSessionCookie(this.#cookie, token))
+    }
+    http.sessionChanged?.()
+  }
+
+  /**
+   * Writes what the request changed: only the changed keys, and only if the session still exists (a save racing a
+   * sign-out or revocation writes nothing). Creates the session on the first write.
+   *
+   * @throws {StoreUnavailableError}
+   * @throws {HeadersSentError} a new session could not get its cookie because the headers were sent first
+   */
+  commit(state: SessionState): Promise<void> {
+    if (!state.isDirty) return Promise.resolve()
+    const ref = state.ref
+    if (!ref) return this.#create(state)
+    const delta = state.takeDelta()
+    // Not async: this runs on every request that changed its session, and an async frame costs a promise.
+    try {
+      return this.#store.save(ref, state.user, delta).then(toVoid)
+    } catch (error) {
+      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
+    }
+  }
+
+  /**
+   * The first write of a session that is not stored yet. When nothing ends up stored (set, then deleted; or the
+   * store failed), the cookie `changed()` put on the response is withdrawn, so no cookie names nothing.
+   */
+  async #create(state: SessionState): Promise<void> {
+    state.takeDelta()
+    const token = state.pendingToken
+    const values = state.valueFields()
+    if (token === undefined) {
+      if (values.length > 0) throw new HeadersSentError('create a session')
+      return
+    }
+    const http = requireHttp(state)
+    if (values.length === 0) {
+      this.#withdrawCookie(state, http)
+      return
+    }
+    const ref = refFromToken(token)
+    let created: CreateResult
+    try {
+      created = await this.#store.create({ ref, user: undefined, fields: values }, this.#policy)
+    } catch (error) {
+      this.#withdrawCookie(state, http)
+      throw error
+    }
+    state.markCreated({
+      ref,
+      user: undefined,
+      meta: newMeta(created.now, created.absoluteExpiresAt, undefined, []),
+    })
+  }
+
+  #withdrawCookie(state: SessionState, http: HttpContext): void {
+    state.pendingToken = undefined
+    if (!http.headersSent()) http.setCookie(undefined)
+  }
+
+  /**
+   * Signs `userId` in: a new token (the old one is dead at once), the user bound, this device recorded. The data
+   * is carried over when an anonymous visitor signs in or the same user signs in again, except sessionkit's own
+   * namespace (the CSRF token); when another user signs in on this session, nothing is carried.
+   */
+  async signIn(state: SessionState, userIdInput: UserIdInput, options: SignInOptions): Promise<void> {
+    const http = requireHttp(state)
+    const user = toUserRef(userIdInput)
+    const impersonator =
+      options.impersonator === undefined ? undefined : encodeUserId(normalizeUserId(options.impersonator))
+    const device = this.#deviceParser ? await this.#deviceParser(http.userAgent ?? '') : undefined
+    const meta: [string, string][] = []
+    const ipAddress = clientIp(http)
+    if (ipAddress !== undefined) meta.push([META.ipAddress, ipAddress])
+    if (device) meta.push([META.device, encodeDevice(device)])
+    if (impersonator !== undefined) meta.push([META.impersonator, impersonator])
+    if (options.rememberMe === true) meta.push([META.rememberMe, '1'])
+    const sameOwner = state.user === undefined || state.user.id === user.id
+    const createdAt = sameOwner ? state.meta?.createdAt : undefined
+    await this.#reissue(state, 'sign in', (values) => ({
+      user,
+      tag: user.tag,
+      values: sameOwner ? withoutOwnNamespace(values) : NO_VALUES,
+      meta,
+      createdAt,
+      rememberMe: options.rememberMe === true,
+    }))
+  }
+
+  /** Issues a new token for the same session (after a privilege change): data, user, device and deadlines kept. */
+  async rotate(state: SessionState): Promise<void> {
+    const stored = state.stored
+    if (!stored) return
+    const { ref, user, meta } = stored
+    await this.#reissue(state, 'rotate the session', (values, claimed) => ({
+      user,
+      tag: ref.tag,
+      values,
+      meta: claimed.filter(([name]) => CARRIED_FIELDS.includes(name)),
+      createdAt: meta.createdAt,
+      signedInAt: meta.signedInAt,
+      absoluteExpiresAt: meta.absoluteExpiresAt,
+      rememberMe: meta.rememberMe,
+    }))
+  }
+
+  /** Signs out: destroys the session in the store and clears the cookie. The session is empty afterwards. */
+  async signOut(state: SessionState): Promise<void> {
+    const http = requireHttp(state)
+    if (state.ref) await this.#store.destroy(state.ref)
+    // Past the headers the cookie stays, but it names nothing any more.
+    if (!http.headersSent()) this.#setCookie(http, serializeClearedCookie(this.#cookie))
+    state.replace(undefined, NO_VALUES)
+  }
+
+  /**
+   * Claims the old session (if stored), creates the new one that `plan` describes under a fresh token, and sets
+   * its cookie. Of two concurrent reissues of one session, only one claim succeeds: the other throws
+   * SessionConflictError, so exactly one new token is valid.
+   */
+  async #reissue(
+    state: SessionState,
+    operation: string,
+    plan: (values: Map<string, string>, claimed: StoredFields) => Reissue,
+  ): Promise<void> {
+    const http = requireHttp(state)
+    // Checked before the claim too: claiming first would sign the user out and leave no cookie to replace it.
+    if (http.headersSent()) throw new HeadersSentError(operation)
+    let claimed: StoredFields = []
+    if (state.ref) {
+      const fields = await this.#store.claim(state.ref)
+      if (!fields) throw conflict()
+      claimed = fields
+    }
+    if (http.headersSent()) throw new HeadersSentError(operation)
+    const next = plan(state.mergeOnto(claimed), claimed)
+    const token = generateToken(next.tag)
+    const ref = refFromToken(token)
+    const created = await this.#store.create(
+      {
+        ref,
+        user: next.user,
+        fields: [...next.values, ...next.meta],
+        createdAt: next.createdAt,
+        signedInAt: next.signedInAt,
+        absoluteExpiresAt: next.absoluteExpiresAt,
+      },
+      this.#policy,
+    )
+    if (!created.created) {
+      // The kept absolute deadline passed meanwhile: the session is over.
+      this.#setCookie(http, serializeClearedCookie(this.#cookie))
+      state.replace(undefined, NO_VALUES)
+      return
+    }
+    const expiresAt = next.rememberMe ? created.absoluteExpiresAt : undefined
+    this.#setCookie(http, serializeSessionCookie(this.#cookie, token, expiresAt, created.now))
+    const fields: (readonly [string, string])[] = [...next.meta]
+    if (next.user) fields.push([META.userId, next.user.encoded])
+    const meta = newMeta(
+      created.now,
+      created.absoluteExpiresAt,
+      next.user ? (next.signedInAt ?? created.now) : undefined,
+      fields,
+      next.createdAt,
+    )
+    state.replace({ ref, user: next.user, meta }, next.values)
+  }
+
+  #setCookie(http: HttpContext, value: string): void {
+    if (this.#cookie.secure && !this.#warnedPlainHttp) this.#warnIfPlainHttp(http)
+    http.setCookie(value)
+  }
+
+  /** A `Secure` cookie sent in answer to plain HTTP is dropped by the browser: sign-in then silently fails. */
+  #warnIfPlainHttp(http: HttpContext): void {
+    const host = http.plainHttpHost?.()
+    if (host === undefined || isLoopback(host)) return
+    this.#warnedPlainHttp = true
+    process.emitWarning(
+      `sessionkit sets a Secure cookie in answer to a plain-HTTP request for ${JSON.stringify(host)}; browsers drop it, ` +
+        'so nobody stays signed in. Serve HTTPS (and set trust proxy behind a TLS proxy), or set cookie.secure: false in development.',
+      { code: 'SESSIONKIT_SECURE_COOKIE_OVER_HTTP' },
+    )
+  }
+}
+
+function requireHttp(state: SessionState): HttpContext {
+  if (!state.http) throw new Error('sessionkit: this session is not bound to a request')
+  return state.http
+}
+
+function conflict(): SessionConflictError {
+  return new SessionConflictError('the session was signed out, revoked or rotated by a concurrent request')
+}
+
+/** sessionkit's own namespace (the UI's CSRF token) belongs to one authentication: a sign-in starts it afresh. */
+function withoutOwnNamespace(values: Map<string, string>): Map<string, string> {
+  const prefix = namespacePrefix(OWN_NAMESPACE)
+  for (const name of [...values.keys()]) if (name.startsWith(prefix)) values.delete(name)
+  return values
+}
+
+/** The request's client address, if it is one: whatever a proxy header said otherwise is not stored. */
+function clientIp(http: HttpContext): string | undefined {
+  const ip = http.ipAddress
+  return ip !== undefined && isIP(ip) !== 0 ? ip : undefined
+}
+
+function isLoopback(host: string): boolean {
+  return (
+    host === 'localhost' ||
+    host.endsWith('.localhost') ||
+    host === '::1' ||
+    host === '[::1]' ||
+    host.startsWith('127.')
+  )
+}
+
+/** The metadata of a session this process just created (the same decoder as a load, so the two cannot differ). */
+function newMeta(
+  now: number,
+  absoluteExpiresAt: number,
+  signedInAt: number | undefined,
+  extra: StoredFields,
+  createdAt: number = now,
+): SessionMeta {
+  const fields: (readonly [string, string])[] = [
+    [META.createdAt, String(createdAt)],
+    [META.lastSeenAt, String(now)],
+    [META.absoluteExpiresAt, String(absoluteExpiresAt)],
+    ...extra,
+  ]
+  if (signedInAt !== undefined) fields.push([META.signedInAt, String(signedInAt)])
+  const decoded = decodeStoredPairs(fields)
+  if (!decoded) throw new Error('sessionkit: inconsistent session metadata')
+  return decoded.meta
+}
+
+/** Drops a save's "applied" flag: a save that lost to a sign-out or revocation is not the request's error. */
+function toVoid(): void {
+  return undefined
+}
