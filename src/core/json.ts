@@ -87,12 +87,20 @@ function fail(key: string, path: string, reason: string): never {
  */
 export function parseJsonSafe(text: string): JsonValue | undefined {
   try {
-    // Fast path: the scan is far cheaper than a reviver, and almost no real value contains these words.
-    if (!text.includes('__proto__') && !text.includes('constructor')) return JSON.parse(text) as JsonValue
+    if (!mayHidePrototypeKey(text)) return JSON.parse(text) as JsonValue
     return JSON.parse(text, dropPrototypeKeys) as JsonValue
   } catch {
     return undefined
   }
+}
+
+/**
+ * Whether the text could hold a `__proto__` or `constructor` key: either word spelled out, or any `\u` escape
+ * (`"\u005f_proto__"` is the same key). The scan is far cheaper than a reviver, and almost no real value has
+ * either, so the reviver runs only when needed.
+ */
+function mayHidePrototypeKey(text: string): boolean {
+  return text.includes('__proto__') || text.includes('constructor') || text.includes('\\u')
 }
 
 function dropPrototypeKeys(this: unknown, key: string, value: unknown): unknown {
@@ -113,7 +121,7 @@ export function isStoredJson(text: string): boolean {
   if (first === QUOTE && isPlainJsonString(text)) return true
   if ((first === MINUS || (first >= DIGIT_0 && first <= DIGIT_9)) && JSON_NUMBER.test(text)) return true
   try {
-    if (!text.includes('__proto__') && !text.includes('constructor')) {
+    if (!mayHidePrototypeKey(text)) {
       JSON.parse(text)
       return true
     }

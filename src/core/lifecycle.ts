@@ -24,8 +24,15 @@ import {
   type SessionMeta,
 } from './stored-fields.js'
 import { SessionState, type HttpContext } from './state.js'
-import type { CreateResult, SessionStore, StoredFields, StorePolicy } from './store.js'
-import { generateToken, randomTag, refFromToken } from './token.js'
+import type {
+  CreateResult,
+  SaveResult,
+  SessionDelta,
+  SessionStore,
+  StoredFields,
+  StorePolicy,
+} from './store.js'
+import { generateToken, randomTag, refFromToken, tagForUser } from './token.js'
 import { encodeUserId, normalizeUserId, toUserRef, type UserIdInput, type UserRef } from './user-id.js'
 
 /** Options of `session.signIn()`. */
@@ -48,10 +55,8 @@ export interface LifecycleConfig {
   readonly maxSessionBytes: number
 }
 
-/** What a reissue writes: the new session's owner, data, metadata and kept times. */
+/** What a reissue writes: the new session's data, metadata and kept times. */
 interface Reissue {
-  readonly user: UserRef | undefined
-  readonly tag: string
   readonly values: ReadonlyMap<string, string>
   readonly meta: StoredFields
   readonly createdAt?: number | undefined
@@ -61,6 +66,8 @@ interface Reissue {
 }
 
 const NO_VALUES: ReadonlyMap<string, string> = new Map()
+/** Rotations a save follows before it gives up with a conflict. */
+const MAX_FORWARDS = 3
 
 export class SessionLifecycle {
   readonly #store: SessionStore
@@ -98,9 +105,13 @@ export class SessionLifecycle {
       if (!decoded) return new SessionState(http, this.#maxBytes)
       const { userId } = decoded.meta
       const encoded = decoded.encodedUserId
-      // A signed-in session lives in its user's slot, so the ref's tag is the user's: no need to hash the id.
-      const user =
-        userId === undefined || encoded === undefined ? undefined : { id: userId, encoded, tag: ref.tag }
+      let user: UserRef | undefined
+      if (userId !== undefined && encoded !== undefined) {
+        // A signed-in session lives in its user's slot. One under another slot was planted there: revoke-all
+        // (which works in the user's slot) could never reach it, so it is no session.
+        if (tagForUser(userId) !== ref.tag) return new SessionState(http, this.#maxBytes)
+        user = { id: userId, encoded, tag: ref.tag }
+      }
       return new SessionState(http, this.#maxBytes, { ref, user, meta: decoded.meta }, decoded.values)
     })
   }
@@ -135,10 +146,23 @@ export class SessionLifecycle {
     const delta = state.takeDelta()
     // Not async: this runs on every request that changed its session, and an async frame costs a promise.
     try {
-      return this.#store.save(ref, state.user, delta).then(toVoid)
+      const target = { ref, owner: state.user?.encoded ?? '', forwarded: false }
+      return this.#store.save(target, delta).then((result) => this.#follow(result, delta, 1))
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }
+  }
+
+  /**
+   * A save that lost to a sign-out, revocation or expiry is not the request's error: the session is gone, as if
+   * the save had come just before. One that lost to a rotation follows the data to the new session, so it is
+   * not lost (a few hops at most: each rotation of an in-flight request's session adds one).
+   */
+  #follow(result: SaveResult, delta: SessionDelta, hops: number): Promise<void> | undefined {
+    if (result.status !== 'moved') return undefined
+    if (hops > MAX_FORWARDS) return Promise.reject(conflict())
+    const target = { ref: result.to, owner: result.owner, forwarded: true }
+    return this.#store.save(target, delta).then((next) => this.#follow(next, delta, hops + 1))
   }
 
   /**
@@ -197,10 +221,8 @@ export class SessionLifecycle {
     if (options.rememberMe === true) meta.push([META.rememberMe, '1'])
     const sameOwner = state.user === undefined || state.user.id === user.id
     const createdAt = sameOwner ? state.meta?.createdAt : undefined
-    await this.#reissue(state, 'sign in', (values) => ({
-      user,
-      tag: user.tag,
-      values: sameOwner ? withoutOwnNamespace(values) : NO_VALUES,
+    await this.#reissue(state, 'sign in', { user, tag: user.tag, carry: sameOwner }, (values) => ({
+      values: withoutOwnNamespace(values),
       meta,
       createdAt,
       rememberMe: options.rememberMe === true,
@@ -212,16 +234,19 @@ export class SessionLifecycle {
     const stored = state.stored
     if (!stored) return
     const { ref, user, meta } = stored
-    await this.#reissue(state, 'rotate the session', (values, claimed) => ({
-      user,
-      tag: ref.tag,
-      values,
-      meta: claimed.filter(([name]) => CARRIED_FIELDS.includes(name)),
-      createdAt: meta.createdAt,
-      signedInAt: meta.signedInAt,
-      absoluteExpiresAt: meta.absoluteExpiresAt,
-      rememberMe: meta.rememberMe,
-    }))
+    await this.#reissue(
+      state,
+      'rotate the session',
+      { user, tag: ref.tag, carry: true },
+      (values, claimed) => ({
+        values,
+        meta: claimed.filter(([name]) => CARRIED_FIELDS.includes(name)),
+        createdAt: meta.createdAt,
+        signedInAt: meta.signedInAt,
+        absoluteExpiresAt: meta.absoluteExpiresAt,
+        rememberMe: meta.rememberMe,
+      }),
+    )
   }
 
   /** Signs out: destroys the session in the store and clears the cookie. The session is empty afterwards. */
@@ -236,34 +261,37 @@ export class SessionLifecycle {
   /**
    * Claims the old session (if stored), creates the new one that `plan` describes under a fresh token, and sets
    * its cookie. Of two concurrent reissues of one session, only one claim succeeds: the other throws
-   * SessionConflictError, so exactly one new token is valid.
+   * SessionConflictError, so exactly one new token is valid. When the data is carried, saves still in flight for
+   * the old session follow it to the new one (see `commit`).
    */
   async #reissue(
     state: SessionState,
     operation: string,
+    next: { readonly user: UserRef | undefined; readonly tag: string; readonly carry: boolean },
     plan: (values: Map<string, string>, claimed: StoredFields) => Reissue,
   ): Promise<void> {
     const http = requireHttp(state)
+    const token = generateToken(next.tag)
+    const ref = refFromToken(token)
     // Checked before the claim too: claiming first would sign the user out and leave no cookie to replace it.
     if (http.headersSent()) throw new HeadersSentError(operation)
     let claimed: StoredFields = []
     if (state.ref) {
-      const fields = await this.#store.claim(state.ref)
+      const successor = next.carry ? { ref, owner: next.user?.encoded ?? '' } : undefined
+      const fields = await this.#store.claim(state.ref, successor)
       if (!fields) throw conflict()
       claimed = fields
     }
     if (http.headersSent()) throw new HeadersSentError(operation)
-    const next = plan(state.mergeOnto(claimed), claimed)
-    const token = generateToken(next.tag)
-    const ref = refFromToken(token)
+    const reissue = plan(next.carry ? state.mergeOnto(claimed) : new Map<string, string>(), claimed)
     const created = await this.#store.create(
       {
         ref,
         user: next.user,
-        fields: [...next.values, ...next.meta],
-        createdAt: next.createdAt,
-        signedInAt: next.signedInAt,
-        absoluteExpiresAt: next.absoluteExpiresAt,
+        fields: [...reissue.values, ...reissue.meta],
+        createdAt: reissue.createdAt,
+        signedInAt: reissue.signedInAt,
+        absoluteExpiresAt: reissue.absoluteExpiresAt,
       },
       this.#policy,
     )
@@ -273,18 +301,13 @@ export class SessionLifecycle {
       state.replace(undefined, NO_VALUES)
       return
     }
-    const expiresAt = next.rememberMe ? created.absoluteExpiresAt : undefined
+    const expiresAt = reissue.rememberMe ? created.absoluteExpiresAt : undefined
     this.#setCookie(http, serializeSessionCookie(this.#cookie, token, expiresAt, created.now))
-    const fields: (readonly [string, string])[] = [...next.meta]
+    const fields: (readonly [string, string])[] = [...reissue.meta]
     if (next.user) fields.push([META.userId, next.user.encoded])
-    const meta = newMeta(
-      created.now,
-      created.absoluteExpiresAt,
-      next.user ? (next.signedInAt ?? created.now) : undefined,
-      fields,
-      next.createdAt,
-    )
-    state.replace({ ref, user: next.user, meta }, next.values)
+    const signedInAt = next.user ? (reissue.signedInAt ?? created.now) : undefined
+    const meta = newMeta(created.now, created.absoluteExpiresAt, signedInAt, fields, reissue.createdAt)
+    state.replace({ ref, user: next.user, meta }, reissue.values)
   }
 
   #setCookie(http: HttpContext, value: string): void {
@@ -355,9 +378,4 @@ function newMeta(
   const decoded = decodeStoredPairs(fields)
   if (!decoded) throw new Error('sessionkit: inconsistent session metadata')
   return decoded.meta
-}
-
-/** Drops a save's "applied" flag: a save that lost to a sign-out or revocation is not the request's error. */
-function toVoid(): void {
-  return undefined
 }

@@ -72,6 +72,40 @@ export interface SessionDelta {
   readonly del: readonly string[]
 }
 
+/** Where a save goes, and whose session it must still be. */
+export interface SaveTarget {
+  readonly ref: SessionRef
+  /** The owner the session must still have: the encoded user id, `''` for an anonymous session. */
+  readonly owner: string
+  /**
+   * The save follows a rotation of the session it started on (see {@link SaveResult} `moved`): if the target is
+   * not created yet (the rotation is between its two steps), the delta is held and applied when it is.
+   */
+  readonly forwarded: boolean
+}
+
+export type SaveResult =
+  /** Written (or held for the target's creation, for a forwarded save). */
+  | { readonly status: 'applied' }
+  /** The session was signed out, revoked or expired meanwhile: nothing was written. */
+  | { readonly status: 'gone' }
+  /** The session was rotated meanwhile and its data carried to `to`: save there (with `owner`). */
+  | { readonly status: 'moved'; readonly to: SessionRef; readonly owner: string }
+
+/**
+ * How long a rotated session's forwarding note, and a forwarded save held for a session not created yet, live:
+ * a request still running this long after the session it loaded was rotated loses its write. (The Redis scripts
+ * carry the same value as `FORWARD_MS` in lib.lua; a test keeps the two equal.)
+ */
+export const FORWARD_WINDOW_MS = 60_000
+
+/** The session a rotation moves to, when the data is carried: in-flight saves of the old one follow it. */
+export interface Successor {
+  readonly ref: SessionRef
+  /** Its owner: the encoded user id, `''` for an anonymous session. */
+  readonly owner: string
+}
+
 /** One entry of a user's index, with the metadata fields needed to show it. */
 export interface ListedSession {
   readonly ref: SessionRef
@@ -100,15 +134,16 @@ export interface SessionStore {
   /** Creates a session (and its index entry, enforcing the per-user cap) in one atomic step. */
   create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult>
   /**
-   * Applies a delta only if the session still exists and still belongs to `user` (`undefined` = anonymous).
-   * Returns false, writing nothing, when it was destroyed, revoked, rotated or expired meanwhile.
+   * Applies a delta only if the session still exists and still has the target's owner: a save racing a sign-out,
+   * revocation or expiry writes nothing (`gone`); one racing a rotation is told where the data went (`moved`).
    */
-  save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean>
+  save(target: SaveTarget, delta: SessionDelta): Promise<SaveResult>
   /**
    * Atomically deletes a session (and its index entry) and returns its fields, for rotation. Of two concurrent
-   * claims of one session, exactly one gets the fields; the other gets `undefined`.
+   * claims of one session, exactly one gets the fields; the other gets `undefined`. With a `successor`, saves
+   * still in flight for the old session are forwarded to it for a minute.
    */
-  claim(ref: SessionRef): Promise<StoredFields | undefined>
+  claim(ref: SessionRef, successor: Successor | undefined): Promise<StoredFields | undefined>
   /** Deletes a session and its index entry. Returns whether it existed. */
   destroy(ref: SessionRef): Promise<boolean>
   /** Lists a user's live sessions, pruning stale index entries on the way: one round trip. */

@@ -38,6 +38,11 @@ export interface SessionRef {
   readonly hash: string
 }
 
+// crypto.hash (Node >= 20.12) skips the Hash object that createHash allocates: this runs on every request.
+const oneShot = (
+  crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url' | 'hex') => string }
+).hash
+
 /** Returns a fresh token whose session will live in the slot of `tag`. */
 export function generateToken(tag: string): string {
   return `${tag}.${randomBytes(32).toString('base64url')}`
@@ -50,7 +55,10 @@ export function randomTag(): string {
 
 /** The slot tag of a user's sessions: the first 3 hex chars of SHA-256 of the user id. */
 export function tagForUser(userId: string): string {
-  return createHash('sha256').update(userId).digest('hex').slice(0, 3)
+  const digest = oneShot
+    ? oneShot('sha256', userId, 'hex')
+    : createHash('sha256').update(userId).digest('hex')
+  return digest.slice(0, 3)
 }
 
 /**
@@ -68,8 +76,6 @@ export function refFromToken(token: string): SessionRef {
   return { id: `${tag}.${hash}`, tag, hash }
 }
 
-// crypto.hash (Node >= 20.12) skips the Hash object that createHash allocates: this runs on every request.
-const oneShot = (crypto as { hash?: (algorithm: string, data: string, encoding: 'base64url') => string }).hash
 function tokenHash(token: string): string {
   const digest = oneShot
     ? oneShot('sha256', token, 'base64url')

@@ -7,20 +7,24 @@
  */
 import type { AdminStore, InspectedSession, SessionScanBatch } from '../admin/admin-store.js'
 import { InvalidOptionsError } from '../core/errors.js'
-import type {
-  CleanupResult,
-  CreateResult,
-  CreateSpec,
-  ListedSession,
-  LoadResult,
-  RevokeSpec,
-  SessionDelta,
-  SessionStore,
-  StoredFields,
-  StorePolicy,
+import {
+  FORWARD_WINDOW_MS,
+  type CleanupResult,
+  type CreateResult,
+  type CreateSpec,
+  type ListedSession,
+  type LoadResult,
+  type RevokeSpec,
+  type SaveResult,
+  type SaveTarget,
+  type SessionDelta,
+  type SessionStore,
+  type StoredFields,
+  type StorePolicy,
+  type Successor,
 } from '../core/store.js'
 import { LISTED_FIELDS, META } from '../core/stored-fields.js'
-import { refFromParts, type SessionRef } from '../core/token.js'
+import { parseSessionId, refFromParts, type SessionRef } from '../core/token.js'
 import { decodeStoredUserId, type UserRef } from '../core/user-id.js'
 
 export interface MemoryStoreOptions {
@@ -33,6 +37,19 @@ export interface MemoryStoreOptions {
 interface StoredSession {
   readonly tag: string
   readonly fields: Map<string, string>
+  expiresAt: number
+}
+
+/** Where a rotated session's data went (the Redis store's `:r:` key). */
+interface ForwardingNote {
+  readonly to: string
+  readonly owner: string
+  readonly expiresAt: number
+}
+
+/** A forwarded save held for a session not created yet (the Redis store's `:h:` key); `undefined` = deleted. */
+interface HeldDelta {
+  readonly fields: Map<string, string | undefined>
   expiresAt: number
 }
 
@@ -56,6 +73,8 @@ export class MemoryStore implements SessionStore, AdminStore {
   readonly #now: () => number
   readonly #sessions = new Map<string, StoredSession>()
   readonly #indexes = new Map<string, UserIndex>()
+  readonly #notes = new Map<string, ForwardingNote>()
+  readonly #held = new Map<string, HeldDelta>()
   readonly #sweeper: NodeJS.Timeout | undefined
 
   constructor(options: MemoryStoreOptions = {}) {
@@ -77,6 +96,8 @@ export class MemoryStore implements SessionStore, AdminStore {
     const now = this.#now()
     for (const [id, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(id)
     for (const [key, index] of this.#indexes) if (index.expiresAt <= now) this.#indexes.delete(key)
+    for (const [id, note] of this.#notes) if (note.expiresAt <= now) this.#notes.delete(id)
+    for (const [id, held] of this.#held) if (held.expiresAt <= now) this.#held.delete(id)
   }
 
   /** Stops the sweep timer. */
@@ -102,6 +123,10 @@ export class MemoryStore implements SessionStore, AdminStore {
     if (now >= deadline) {
       this.#delete(ref, session)
       return Promise.resolve({ status: 'missing' })
+    }
+    // A signed-in session outside its user's index was planted (or lost its index): revoke-all cannot reach it.
+    if (user !== undefined && !this.#indexFor(ref.tag, user, now, false)?.entries.has(ref.hash)) {
+      return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
     }
     if (now - lastSeen >= policy.touchIntervalMs) {
       const idle = user === undefined ? policy.anonymousTimeoutMs : policy.idleTimeoutMs
@@ -131,6 +156,11 @@ export class MemoryStore implements SessionStore, AdminStore {
       fields.set(META.userId, user.encoded)
       fields.set(META.signedInAt, String(spec.signedInAt ?? now))
     }
+    const held = this.#takeHeld(ref.id, now)
+    for (const [name, value] of held ?? []) {
+      if (value === undefined) fields.delete(name)
+      else fields.set(name, value)
+    }
     this.#sessions.set(ref.id, { tag: ref.tag, fields, expiresAt: expires })
     if (user) {
       const index = this.#indexFor(user.tag, user.encoded, now, true)
@@ -147,22 +177,42 @@ export class MemoryStore implements SessionStore, AdminStore {
     return Promise.resolve({ now, absoluteExpiresAt: deadline, created: true })
   }
 
-  save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean> {
-    const session = this.#live(ref.id, this.#now())
-    if (!session || (session.fields.get(META.userId) ?? '') !== (user?.encoded ?? ''))
-      return Promise.resolve(false)
-    for (const [name, value] of delta.set) session.fields.set(name, value)
-    for (const name of delta.del) session.fields.delete(name)
-    return Promise.resolve(true)
+  save(target: SaveTarget, delta: SessionDelta): Promise<SaveResult> {
+    const now = this.#now()
+    const { ref } = target
+    const session = this.#live(ref.id, now)
+    if (session) {
+      if ((session.fields.get(META.userId) ?? '') !== target.owner) return Promise.resolve({ status: 'gone' })
+      for (const [name, value] of delta.set) session.fields.set(name, value)
+      for (const name of delta.del) session.fields.delete(name)
+      return Promise.resolve({ status: 'applied' })
+    }
+    const note = this.#notes.get(ref.id)
+    const to = note && note.expiresAt > now ? parseSessionId(note.to) : undefined
+    if (note && to) return Promise.resolve({ status: 'moved', to, owner: note.owner })
+    if (!target.forwarded) return Promise.resolve({ status: 'gone' })
+    // The rotation this save follows has not created its session yet: hold the delta for create().
+    const held = this.#takeHeld(ref.id, now) ?? new Map<string, string | undefined>()
+    for (const [name, value] of delta.set) held.set(name, value)
+    for (const name of delta.del) held.set(name, undefined)
+    this.#held.set(ref.id, { fields: held, expiresAt: now + FORWARD_WINDOW_MS })
+    return Promise.resolve({ status: 'applied' })
   }
 
-  claim(ref: SessionRef): Promise<StoredFields | undefined> {
+  claim(ref: SessionRef, successor: Successor | undefined): Promise<StoredFields | undefined> {
     const now = this.#now()
     const session = this.#live(ref.id, now)
     if (!session) return Promise.resolve(undefined)
     this.#delete(ref, session)
     const deadline = Number(session.fields.get(META.absoluteExpiresAt))
     if (!(now < deadline)) return Promise.resolve(undefined)
+    if (successor) {
+      this.#notes.set(ref.id, {
+        to: successor.ref.id,
+        owner: successor.owner,
+        expiresAt: now + FORWARD_WINDOW_MS,
+      })
+    }
     return Promise.resolve([...session.fields])
   }
 
@@ -185,6 +235,7 @@ export class MemoryStore implements SessionStore, AdminStore {
         }
         sessions.push({ ref: refFromParts(user.tag, hash), fields: listedFields(session), expiresAt: score })
       }
+      this.#fitIndex(index)
     }
     return Promise.resolve(sessions)
   }
@@ -206,6 +257,7 @@ export class MemoryStore implements SessionStore, AdminStore {
         index?.entries.delete(hash)
       }
     }
+    if (index) this.#fitIndex(index)
     return Promise.resolve(revoked)
   }
 
@@ -285,6 +337,7 @@ export class MemoryStore implements SessionStore, AdminStore {
       evicted++
       over--
     }
+    if (!dryRun) this.#fitIndex(index)
     return { pruned, evicted }
   }
 
@@ -300,7 +353,28 @@ export class MemoryStore implements SessionStore, AdminStore {
   #delete(ref: SessionRef, session: StoredSession): void {
     this.#sessions.delete(ref.id)
     const user = session.fields.get(META.userId)
-    if (user !== undefined) this.#indexes.get(`${ref.tag}:${user}`)?.entries.delete(ref.hash)
+    const index = user === undefined ? undefined : this.#indexes.get(`${ref.tag}:${user}`)
+    if (index) {
+      index.entries.delete(ref.hash)
+      this.#fitIndex(index)
+    }
+  }
+
+  /** After members left: the index lives as long as its longest-lived member, and goes when empty (lib.lua). */
+  #fitIndex(index: UserIndex): void {
+    if (index.entries.size === 0) {
+      this.#indexes.delete(`${index.tag}:${index.encoded}`)
+      return
+    }
+    let latest = 0
+    for (const score of index.entries.values()) if (score > latest) latest = score
+    index.expiresAt = latest
+  }
+
+  #takeHeld(id: string, now: number): Map<string, string | undefined> | undefined {
+    const held = this.#held.get(id)
+    this.#held.delete(id)
+    return held && held.expiresAt > now ? held.fields : undefined
   }
 
   #indexFor(tag: string, encoded: string, now: number, create: boolean): UserIndex | undefined {

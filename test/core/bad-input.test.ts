@@ -435,9 +435,12 @@ describe.each<BackendName>(['node-redis single', 'ioredis single', 'node-redis c
     async function plant(
       fields: Record<string, string>,
       user?: string,
+      options: { indexed?: boolean; tag?: string } = {},
     ): Promise<{ token: string; key: string }> {
-      const token = generateToken(user === undefined ? randomTag() : tagForUser(user))
-      const key = backend.redis!.keys.session(refFromToken(token))
+      const tag = options.tag ?? (user === undefined ? randomTag() : tagForUser(user))
+      const token = generateToken(tag)
+      const ref = refFromToken(token)
+      const key = backend.redis!.keys.session(ref)
       const now = Date.now()
       const base: Record<string, string> = {
         _c: String(now),
@@ -451,6 +454,12 @@ describe.each<BackendName>(['node-redis single', 'ioredis single', 'node-redis c
         .flat()
       await backend.send(key, ['HSET', key, ...args])
       await backend.send(key, ['PEXPIRE', key, '60000'])
+      if (user !== undefined && options.indexed !== false) {
+        // As create.lua does: the session in its user's index (in the slot of the session's tag).
+        const index = `${backend.redis!.keys.userIndexPrefix(tag)}${toUserRef(user).encoded}`
+        await backend.send(index, ['ZADD', index, String(now + 60_000), ref.hash])
+        await backend.send(index, ['PEXPIRE', index, '60000'])
+      }
       return { token, key }
     }
 
@@ -475,6 +484,21 @@ describe.each<BackendName>(['node-redis single', 'ioredis single', 'node-redis c
       const req = await new Browser(kit, { cookie: token }).open()
       expect(req.session.userId).toBe(user)
       expect(req.session.get('x')).toEqual({ a: 1 })
+    })
+
+    it("a signed-in session planted outside its user's index is no session (revoke-all could not reach it)", async () => {
+      const user = newUser()
+      const { token } = await plant({ 'd:x': '1' }, user, { indexed: false })
+      await expectNoSession(token)
+    })
+
+    it("a session planted under another slot tag than its user's is no session, even with an index there", async () => {
+      const user = newUser()
+      const otherTag = tagForUser(user) === 'abc' ? 'abd' : 'abc'
+      const { token } = await plant({ 'd:x': '1' }, user, { tag: otherTag })
+      await expectNoSession(token)
+      // The user's real slot holds nothing of it: revoke-all there finds nothing, and nothing works anyway.
+      expect(await kit.revokeAllSessions(user)).toBe(0)
     })
 
     it.each([

@@ -181,4 +181,21 @@ describe('isStoredJson', () => {
     expect(isStoredJson('"__proto__"')).toBe(true)
     expect(isStoredJson('["constructor"]')).toBe(true)
   })
+
+  it.each([
+    '{"\\u005f_proto__":{"polluted":1}}',
+    '{"__pr\\u006fto__":{"polluted":1}}',
+    '{"a":[{"\\u005F\\u005Fproto\\u005F\\u005F":1}]}',
+    '{"constructo\\u0072":{"prototype":{"polluted":1}}}',
+  ])('refuses a prototype key spelled with escapes: %s', (text) => {
+    expect(isStoredJson(text)).toBe(false)
+    const parsed = parseJsonSafe(text)
+    expect(JSON.stringify(parsed)).not.toMatch(/proto|prototype/)
+    expect(({} as Record<string, unknown>).polluted).toBeUndefined()
+  })
+
+  it('accepts escapes that spell nothing dangerous', () => {
+    expect(isStoredJson('{"caf\\u00e9":"\\u00e9t\\u00e9"}')).toBe(true)
+    expect(parseJsonSafe('{"caf\\u00e9":1}')).toEqual({ café: 1 })
+  })
 })

@@ -7,7 +7,7 @@ import { Cluster, Redis } from 'ioredis'
 import { createClient, createCluster } from 'redis'
 import { inject } from 'vitest'
 import { MemoryStore } from '../../src/stores/memory-store.js'
-import { RedisStore } from '../../src/stores/redis/redis-store.js'
+import { RedisStore, type RedisStoreOptions } from '../../src/stores/redis/redis-store.js'
 import type { AdminStore } from '../../src/admin/admin-store.js'
 import type { SessionStore } from '../../src/core/store.js'
 
@@ -52,7 +52,7 @@ function clusterNodes(): { host: string; port: number }[] {
 /** Opens a backend. `url` overrides the single-node server (for tests that start their own). */
 export async function openBackend(
   name: BackendName,
-  options: { url?: string; timeoutMs?: number } = {},
+  options: { url?: string; timeoutMs?: number; store?: Omit<RedisStoreOptions, 'client'> } = {},
 ): Promise<Backend> {
   const prefix = randomPrefix()
   if (name === 'memory') {
@@ -121,7 +121,7 @@ export async function openBackend(
       break
     }
   }
-  const store = new RedisStore({ client, prefix, timeoutMs: options.timeoutMs ?? 5000 })
+  const store = new RedisStore({ client, prefix, timeoutMs: options.timeoutMs ?? 5000, ...options.store })
   return {
     name,
     store,

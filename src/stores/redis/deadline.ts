@@ -8,11 +8,15 @@
  * @module
  */
 import { StoreUnavailableError } from '../../core/errors.js'
+import { localNow } from './server-clock.js'
 
 /** A call on the clock, as {@link Deadlines.track} returns it. */
-export type PendingCall = object
+export interface PendingCall {
+  /** When the call was sent (local ms, see `localNow`). */
+  readonly sentAt: number
+}
 
-interface Pending {
+interface Pending extends PendingCall {
   readonly expiresAt: number
   readonly operation: string
   readonly reject: (error: StoreUnavailableError) => void
@@ -22,16 +26,24 @@ export class Deadlines {
   readonly timeoutMs: number
   readonly #pending = new Set<Pending>()
   readonly #periodMs: number
+  readonly #onTimeout: () => void
   #timer: NodeJS.Timeout | undefined
 
-  constructor(timeoutMs: number) {
+  /** @param onTimeout called once for every call that times out (the circuit breaker counts them) */
+  constructor(timeoutMs: number, onTimeout: () => void = () => undefined) {
     this.timeoutMs = timeoutMs
     this.#periodMs = Math.min(100, Math.max(5, Math.floor(timeoutMs / 10)))
+    this.#onTimeout = onTimeout
+  }
+
+  /** Calls sent and not settled yet. */
+  get size(): number {
+    return this.#pending.size
   }
 
   /**
    * Resolves like `work`, or rejects with StoreUnavailableError when `work` fails or has not settled by the
-   * deadline. A late reply is ignored (the scripts are written so that a late write does no harm).
+   * deadline. A late reply is ignored.
    */
   watch<T>(work: Promise<T>, operation: string): Promise<T> {
     return new Promise<T>((resolve, reject) => {
@@ -49,7 +61,8 @@ export class Deadlines {
 
   /** Starts the clock on a call: `reject` gets a StoreUnavailableError if it is not settled in time. */
   track(operation: string, reject: (error: StoreUnavailableError) => void): PendingCall {
-    const entry: Pending = { expiresAt: performance.now() + this.timeoutMs, operation, reject }
+    const sentAt = localNow()
+    const entry: Pending = { sentAt, expiresAt: sentAt + this.timeoutMs, operation, reject }
     this.#pending.add(entry)
     this.#timer ??= setInterval(() => {
       this.#sweep()
@@ -62,11 +75,17 @@ export class Deadlines {
     return this.#pending.delete(call as Pending)
   }
 
+  /** Whether the call is still waiting for its answer (not timed out, not settled). */
+  isPending(call: PendingCall): boolean {
+    return this.#pending.has(call as Pending)
+  }
+
   #sweep(): void {
-    const now = performance.now()
+    const now = localNow()
     for (const entry of this.#pending) {
       if (entry.expiresAt <= now) {
         this.#pending.delete(entry)
+        this.#onTimeout()
         entry.reject(
           new StoreUnavailableError(`redis ${entry.operation} did not answer within ${this.timeoutMs} ms`),
         )

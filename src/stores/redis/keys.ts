@@ -2,10 +2,12 @@
  * The Redis key layout. Every key of a user (their sessions and their index) carries the same hash tag `{<tag>}`,
  * so it lives in one Redis Cluster slot and every per-user operation is one atomic script.
  *
- * | key                               | type | holds                                             | TTL                     |
- * |-----------------------------------|------|---------------------------------------------------|-------------------------|
- * | `<prefix>{<tag>}:s:<id hash>`     | hash | one session: `_`-metadata, `d:` and `n:` values   | idle, capped by absolute |
- * | `<prefix>{<tag>}:u:<user id>`     | zset | the user's session hashes, scored by idle deadline | its latest member's      |
+ * | key                           | type   | holds                                              | TTL                      |
+ * |-------------------------------|--------|----------------------------------------------------|--------------------------|
+ * | `<prefix>{<tag>}:s:<id hash>` | hash   | one session: `_`-metadata, `d:` and `n:` values    | idle, capped by absolute |
+ * | `<prefix>{<tag>}:u:<user id>` | zset   | the user's session hashes, scored by idle deadline | its latest member's      |
+ * | `<prefix>{<tag>}:r:<id hash>` | string | where a rotated session's data went (for in-flight saves) | 60 s             |
+ * | `<prefix>{<tag>}:h:<id hash>` | hash   | a forwarded save held until its session is created  | 60 s                     |
  *
  * @module
  */
@@ -32,6 +34,16 @@ export class KeyLayout {
 
   session(ref: SessionRef): string {
     return `${this.prefix}{${ref.tag}}:s:${ref.hash}`
+  }
+
+  /** Where a rotated session's data went (claim.lua), so saves still in flight can follow it (save.lua). */
+  forwardingNote(ref: SessionRef): string {
+    return `${this.prefix}{${ref.tag}}:r:${ref.hash}`
+  }
+
+  /** A forwarded save that arrived before its session was created (save.lua), merged by create.lua. */
+  held(ref: SessionRef): string {
+    return `${this.prefix}{${ref.tag}}:h:${ref.hash}`
   }
 
   sessionPrefix(tag: string): string {

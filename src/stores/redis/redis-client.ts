@@ -1,7 +1,8 @@
 /**
- * One small port over the four client shapes sessionkit accepts: node-redis (`createClient`, `createCluster`)
- * and ioredis (`new Redis`, `new Redis.Cluster`). The store only ever needs "send this command, routed by this
- * key" and "give me every master" (for SCAN), so that is all the port offers.
+ * One small port over the client shapes sessionkit accepts: node-redis (`createClient`, `createCluster`,
+ * `createSentinel`) and ioredis (`new Redis`, `new Redis({ sentinels })`, `new Redis.Cluster`). The store only
+ * needs "send this command, routed by this key", "are you connected", "confirm my writes reached the replicas"
+ * (WAIT on the connection that sent them) and "give me every master" (for SCAN), so that is all the port offers.
  *
  * The user's client is used as it is: sessionkit never creates, configures or closes it.
  *
@@ -13,6 +14,16 @@ import { InvalidOptionsError } from '../../core/errors.js'
 export interface RedisCommander {
   /** Sends one command. `routeKey` picks the Cluster node; a single node ignores it. */
   send(routeKey: string | undefined, args: readonly string[]): Promise<unknown>
+  /**
+   * Whether the client is connected now. A call made while it is not would wait in the client's offline queue
+   * for the length of the outage; the store fails it at once instead.
+   */
+  isReady(): boolean
+  /**
+   * `WAIT replicas timeoutMs` on the connection that serves `routeKey`, so it covers the writes just sent there.
+   * Resolves with the number of replicas that acknowledged them.
+   */
+  wait(routeKey: string, replicas: number, timeoutMs: number): Promise<number>
   /** One commander per master node (just itself on a single node), for SCAN. */
   masters(): Promise<RedisCommander[]>
   /** `true` for a Redis Cluster client. */
@@ -22,6 +33,7 @@ export interface RedisCommander {
 /** The parts of a node-redis client sessionkit uses. */
 export interface NodeRedisClientLike {
   sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>
+  readonly isReady?: boolean
 }
 
 /** The parts of a node-redis cluster client sessionkit uses. */
@@ -34,30 +46,60 @@ export interface NodeRedisClusterLike {
   ): Promise<unknown>
   readonly masters: readonly unknown[]
   nodeClient(node: never): Promise<NodeRedisClientLike> | NodeRedisClientLike
+  readonly isReady?: boolean
 }
 
-/** The parts of an ioredis client (or Cluster) sessionkit uses. */
+/** The parts of a node-redis Sentinel client (`createSentinel()`) sessionkit uses. */
+export interface NodeRedisSentinelLike {
+  sendCommand(
+    isReadonly: boolean | undefined,
+    args: string[],
+    options?: { timeout?: number },
+  ): Promise<unknown>
+  use<T>(fn: (client: NodeRedisSentinelLeaseLike) => Promise<T>): Promise<T>
+  readonly isReady?: boolean
+}
+
+/** A node-redis Sentinel lease: one master connection, for the duration of `use()`. */
+export interface NodeRedisSentinelLeaseLike {
+  sendCommand(
+    isReadonly: boolean | undefined,
+    args: string[],
+    options?: { timeout?: number },
+  ): Promise<unknown>
+}
+
+/** The parts of an ioredis client (single, Sentinel or Cluster) sessionkit uses. */
 export interface IoRedisLike {
   call(command: string, ...args: string[]): Promise<unknown>
+  readonly status?: string
   readonly isCluster?: boolean
   nodes?(role: 'master'): IoRedisLike[]
+  pipeline?(commands: string[][]): { exec(): Promise<[Error | null, unknown][] | null> }
 }
 
 /** Any client sessionkit accepts. */
-export type RedisClientLike = NodeRedisClientLike | NodeRedisClusterLike | IoRedisLike
+export type RedisClientLike = NodeRedisClientLike | NodeRedisClusterLike | NodeRedisSentinelLike | IoRedisLike
 
 export function toRedisCommander(client: RedisClientLike): RedisCommander {
-  if (client === null || typeof client !== 'object') {
-    throw new InvalidOptionsError('client must be a node-redis or ioredis client (or cluster)')
-  }
+  if (client === null || typeof client !== 'object') throw unsupported()
   if ('call' in client && typeof client.call === 'function') return ioredisCommander(client)
   if ('masters' in client && 'nodeClient' in client && typeof client.sendCommand === 'function') {
     return nodeRedisClusterCommander(client)
   }
+  if ('use' in client && typeof client.use === 'function' && typeof client.sendCommand === 'function') {
+    return nodeRedisSentinelCommander(client)
+  }
   if ('sendCommand' in client && typeof client.sendCommand === 'function') {
     return nodeRedisCommander(client as NodeRedisClientLike)
   }
-  throw new InvalidOptionsError('client must be a node-redis or ioredis client (or cluster)')
+  throw unsupported()
+}
+
+function unsupported(): InvalidOptionsError {
+  return new InvalidOptionsError(
+    'client must be a node-redis client (createClient, createCluster or createSentinel) or an ioredis client (Redis or Cluster)',
+  )
 }
 
 /**
@@ -66,18 +108,30 @@ export function toRedisCommander(client: RedisClientLike): RedisCommander {
  */
 const NO_CLIENT_TIMEOUT = Object.freeze({ timeout: 0 })
 
+function waitArgs(replicas: number, timeoutMs: number): string[] {
+  return ['WAIT', String(replicas), String(timeoutMs)]
+}
+
 function nodeRedisCommander(client: NodeRedisClientLike): RedisCommander {
-  return {
+  const commander: RedisCommander = {
     isCluster: false,
     send: (_routeKey, args) => client.sendCommand(args as string[], NO_CLIENT_TIMEOUT),
-    masters: () => Promise.resolve([nodeRedisCommander(client)]),
+    isReady: () => client.isReady !== false,
+    wait: async (_routeKey, replicas, timeoutMs) =>
+      Number(await client.sendCommand(waitArgs(replicas, timeoutMs), NO_CLIENT_TIMEOUT)),
+    masters: () => Promise.resolve([commander]),
   }
+  return commander
 }
 
 function nodeRedisClusterCommander(cluster: NodeRedisClusterLike): RedisCommander {
   return {
     isCluster: true,
     send: (routeKey, args) => cluster.sendCommand(routeKey, false, args as string[], NO_CLIENT_TIMEOUT),
+    isReady: () => cluster.isReady !== false,
+    // Routed by the key, so it lands on the connection of the master that ran the script.
+    wait: async (routeKey, replicas, timeoutMs) =>
+      Number(await cluster.sendCommand(routeKey, false, waitArgs(replicas, timeoutMs), NO_CLIENT_TIMEOUT)),
     masters: async () =>
       Promise.all(
         cluster.masters.map(async (node) => nodeRedisCommander(await cluster.nodeClient(node as never))),
@@ -85,13 +139,41 @@ function nodeRedisClusterCommander(cluster: NodeRedisClusterLike): RedisCommande
   }
 }
 
+function nodeRedisSentinelCommander(sentinel: NodeRedisSentinelLike): RedisCommander {
+  const commander: RedisCommander = {
+    isCluster: false,
+    send: (_routeKey, args) => sentinel.sendCommand(false, args as string[], NO_CLIENT_TIMEOUT),
+    isReady: () => sentinel.isReady !== false,
+    // With the default masterPoolSize of 1 every command shares one master connection, so WAIT covers the
+    // writes sent before it; a larger pool would need the writes and the WAIT in one lease.
+    wait: async (_routeKey, replicas, timeoutMs) =>
+      Number(await sentinel.sendCommand(false, waitArgs(replicas, timeoutMs), NO_CLIENT_TIMEOUT)),
+    masters: () => Promise.resolve([commander]),
+  }
+  return commander
+}
+
+const DOWN_STATUSES = new Set(['reconnecting', 'close', 'end'])
+
 function ioredisCommander(client: IoRedisLike): RedisCommander {
   const isCluster = client.isCluster === true
+  const send = (_routeKey: string | undefined, args: readonly string[]): Promise<unknown> => {
+    const [command, ...rest] = args
+    return client.call(command ?? '', ...rest)
+  }
   return {
     isCluster,
-    send: (_routeKey, args) => {
-      const [command, ...rest] = args
-      return client.call(command ?? '', ...rest)
+    send,
+    // Not while it waits to reconnect or after it closed; during the first connection, ioredis queues (apps
+    // rarely await it), and the deadline bounds the wait.
+    isReady: () => client.status === undefined || !DOWN_STATUSES.has(client.status),
+    wait: async (routeKey, replicas, timeoutMs) => {
+      if (!isCluster || !client.pipeline) return Number(await send(routeKey, waitArgs(replicas, timeoutMs)))
+      // A keyless command would go to a random node: a pipeline goes to the node of its first key.
+      const results = await client.pipeline([['exists', routeKey], waitArgs(replicas, timeoutMs)]).exec()
+      const [error, value] = results?.[1] ?? [new Error('WAIT got no reply'), 0]
+      if (error) throw error
+      return Number(value)
     },
     masters: () =>
       Promise.resolve(

@@ -1,5 +1,6 @@
 /**
  * The Redis store: every operation is one EVALSHA of a script in `./scripts`, whose keys share one Cluster slot.
+ * How calls are run (deadlines, stale-work refusal, load shedding, replica confirmation) is `ScriptRunner`'s.
  *
  * @module
  */
@@ -11,6 +12,7 @@ import type {
   SessionScanBatch,
 } from '../../admin/admin-store.js'
 import { InvalidOptionsError } from '../../core/errors.js'
+import { rejectUnknownOptions } from '../../core/option-checks.js'
 import type {
   CleanupResult,
   CreateResult,
@@ -18,32 +20,52 @@ import type {
   ListedSession,
   LoadResult,
   RevokeSpec,
+  SaveResult,
+  SaveTarget,
   SessionDelta,
   SessionStore,
   StoredFields,
   StorePolicy,
+  Successor,
 } from '../../core/store.js'
 import { LISTED_FIELDS } from '../../core/stored-fields.js'
-import type { SessionRef } from '../../core/token.js'
+import { parseSessionId, type SessionRef } from '../../core/token.js'
 import type { UserRef } from '../../core/user-id.js'
-import { Deadlines, storeError } from './deadline.js'
+import type { CircuitBreakerOptions } from './circuit-breaker.js'
 import { KeyLayout } from './keys.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
-import { scripts, type LuaScript } from './scripts.js'
+import { ScriptRunner, type ReplicaConfirmation } from './script-runner.js'
+import { scripts } from './scripts.js'
 
 export interface RedisStoreOptions {
-  /** A connected node-redis or ioredis client, single node or Cluster. sessionkit never closes it. */
+  /** A connected node-redis or ioredis client: single node, Sentinel or Cluster. sessionkit never closes it. */
   readonly client: RedisClientLike
   /** Prefix of every key. Default `sk:`. */
   readonly prefix?: string
   /**
    * Deadline of one store call, in ms (default 1000). A call that takes longer fails with
-   * StoreUnavailableError, so a slow or unreachable Redis turns into a fast 503 instead of a hung request.
+   * StoreUnavailableError, so a slow or unreachable Redis turns into a fast 503 instead of a hung request; and
+   * it never takes effect afterwards (the scripts refuse work that reaches Redis past its deadline).
    */
   readonly timeoutMs?: number
+  /** Most calls waiting for Redis at once; more fail at once with StoreUnavailableError. Default 1000. */
+  readonly maxInFlight?: number
+  /**
+   * After `failures` calls in a row got no answer, calls fail at once for `cooldownMs`, then one probe call tries
+   * again. Default `{ failures: 5, cooldownMs: 1000 }`; `false` turns it off.
+   */
+  readonly circuitBreaker?: CircuitBreakerOptions | false
+  /**
+   * Confirm sign-outs, revocations and rotations of signed-in sessions with `WAIT replicas timeoutMs`: such a
+   * call resolves only once that many replicas have the change, so a failover to one of them cannot bring the
+   * session back; otherwise it fails with StoreUnavailableError. Off by default (needs replicas).
+   */
+  readonly waitForReplicas?: ReplicaConfirmation
 }
 
+const OPTION_NAMES = ['client', 'prefix', 'timeoutMs', 'maxInFlight', 'circuitBreaker', 'waitForReplicas']
 const SCAN_COUNT = '500'
+const SCAN_READS_AT_ONCE = 50
 
 /**
  * Stores sessions in Redis.
@@ -58,41 +80,35 @@ const SCAN_COUNT = '500'
  * ```
  */
 export class RedisStore implements SessionStore, AdminStore {
+  /** The key layout (prefix and key names). */
   readonly keys: KeyLayout
+  /** The client, behind the small port the store uses. */
   readonly redis: RedisCommander
-  readonly #deadlines: Deadlines
+  readonly #runner: ScriptRunner
   #limitsOf: StorePolicy | undefined
   #limits: readonly [string, string, string, string] = ['', '', '', '']
 
+  /** @throws {InvalidOptionsError} naming the first invalid option */
   constructor(options: RedisStoreOptions) {
     if (options === null || typeof options !== 'object') {
       throw new InvalidOptionsError('RedisStore needs options: { client }')
     }
+    rejectUnknownOptions('RedisStore', options, OPTION_NAMES)
     this.redis = toRedisCommander(options.client)
     this.keys = new KeyLayout(options.prefix)
-    const timeoutMs = options.timeoutMs ?? 1000
-    if (!Number.isSafeInteger(timeoutMs) || timeoutMs <= 0) {
-      throw new InvalidOptionsError(`timeoutMs must be a positive integer, got ${String(timeoutMs)}`)
-    }
-    this.#deadlines = new Deadlines(timeoutMs)
+    const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 1000)
+    this.#runner = new ScriptRunner(this.redis, {
+      timeoutMs,
+      maxInFlight: positiveInteger('maxInFlight', options.maxInFlight ?? 1000),
+      circuitBreaker: checkBreaker(options.circuitBreaker),
+      waitForReplicas: checkConfirmation(options.waitForReplicas, timeoutMs),
+    })
   }
 
   load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
     const limits = this.#loadLimits(policy)
-    return this.#eval(
-      scripts.load,
-      [this.keys.session(ref)],
-      [
-        this.keys.userIndexPrefix(ref.tag),
-        ref.hash,
-        limits[0],
-        limits[1],
-        limits[2],
-        limits[3],
-        ipAddress ?? '',
-      ],
-      loadResult,
-    )
+    const args = [this.keys.userIndexPrefix(ref.tag), ref.hash, ...limits, ipAddress ?? '']
+    return this.#runner.run(scripts.load, [this.keys.session(ref)], args, { read: loadResult })
   }
 
   /** load.lua's limit arguments, as strings: computed once per policy, since a load runs on every request. */
@@ -111,7 +127,7 @@ export class RedisStore implements SessionStore, AdminStore {
 
   async create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult> {
     const { ref, user } = spec
-    const keys = [this.keys.session(ref)]
+    const keys = [this.keys.session(ref), this.keys.held(ref)]
     if (user) keys.push(this.keys.userIndex(user))
     const args = [
       this.keys.sessionPrefix(ref.tag),
@@ -119,44 +135,48 @@ export class RedisStore implements SessionStore, AdminStore {
       String(user ? policy.idleTimeoutMs : policy.anonymousTimeoutMs),
       String(policy.absoluteTimeoutMs),
       String(policy.maxSessionsPerUser),
-      spec.createdAt === undefined ? '' : String(spec.createdAt),
-      spec.signedInAt === undefined ? '' : String(spec.signedInAt),
-      spec.absoluteExpiresAt === undefined ? '' : String(spec.absoluteExpiresAt),
+      optional(spec.createdAt),
+      optional(spec.signedInAt),
+      optional(spec.absoluteExpiresAt),
       user ? user.encoded : '',
     ]
     for (const [name, value] of spec.fields) args.push(name, value)
-    const reply = asArray(await this.#eval(scripts.create, keys, args))
+    const reply = asArray(await this.#runner.run(scripts.create, keys, args))
     return { now: Number(reply[0]), absoluteExpiresAt: Number(reply[1]), created: Number(reply[3]) === 1 }
   }
 
-  save(ref: SessionRef, user: UserRef | undefined, delta: SessionDelta): Promise<boolean> {
-    const args = [user ? user.encoded : '', String(delta.set.length)]
+  save(target: SaveTarget, delta: SessionDelta): Promise<SaveResult> {
+    const { ref } = target
+    const args = [target.owner, target.forwarded ? '1' : '0', String(delta.set.length)]
     for (const [name, value] of delta.set) args.push(name, value)
-    args.push(...delta.del)
-    return this.#eval(scripts.save, [this.keys.session(ref)], args, applied)
+    for (const name of delta.del) args.push(name)
+    const keys = [this.keys.session(ref), this.keys.forwardingNote(ref), this.keys.held(ref)]
+    return this.#runner.run(scripts.save, keys, args, { read: saveResult })
   }
 
-  async claim(ref: SessionRef): Promise<StoredFields | undefined> {
-    const reply = await this.#eval(
+  async claim(ref: SessionRef, successor: Successor | undefined): Promise<StoredFields | undefined> {
+    const reply = await this.#runner.run(
       scripts.claim,
-      [this.keys.session(ref)],
-      [this.keys.userIndexPrefix(ref.tag), ref.hash],
+      [this.keys.session(ref), this.keys.forwardingNote(ref)],
+      [this.keys.userIndexPrefix(ref.tag), ref.hash, successor?.ref.id ?? '', successor?.owner ?? ''],
+      { confirm: claimedSignedIn },
     )
-    return reply === null || reply === undefined ? undefined : pairs(asArray(reply), 0)
+    return reply === null || reply === undefined || reply === false ? undefined : pairs(asArray(reply), 0)
   }
 
   async destroy(ref: SessionRef): Promise<boolean> {
-    const reply = await this.#eval(
+    const reply = await this.#runner.run(
       scripts.destroy,
       [this.keys.session(ref)],
       [this.keys.userIndexPrefix(ref.tag), ref.hash],
+      { confirm: isPositive },
     )
     return Number(reply) === 1
   }
 
   async list(user: UserRef): Promise<readonly ListedSession[]> {
     const reply = asArray(
-      await this.#eval(
+      await this.#runner.run(
         scripts.list,
         [this.keys.userIndex(user)],
         [this.keys.sessionPrefix(user.tag), user.encoded, ...LISTED_FIELDS],
@@ -172,11 +192,8 @@ export class RedisStore implements SessionStore, AdminStore {
         const value = reply[i + 2 + j]
         if (typeof value === 'string' && value !== '') fields.push([name, value])
       })
-      sessions.push({
-        ref: { id: `${user.tag}.${hash}`, tag: user.tag, hash },
-        fields,
-        expiresAt: Number(reply[i + 1]),
-      })
+      const ref = { id: `${user.tag}.${hash}`, tag: user.tag, hash }
+      sessions.push({ ref, fields, expiresAt: Number(reply[i + 1]) })
     }
     return sessions
   }
@@ -192,12 +209,15 @@ export class RedisStore implements SessionStore, AdminStore {
             spec.exceptHash ?? '',
             spec.spareImpersonated ? '1' : '0',
           ]
-    return Number(await this.#eval(scripts.revoke, [this.keys.userIndex(user)], args))
+    const reply = await this.#runner.run(scripts.revoke, [this.keys.userIndex(user)], args, {
+      confirm: isPositive,
+    })
+    return Number(reply)
   }
 
   async cleanup(user: UserRef, policy: StorePolicy, dryRun: boolean): Promise<CleanupResult> {
     const reply = asArray(
-      await this.#eval(
+      await this.#runner.run(
         scripts.cleanup,
         [this.keys.userIndex(user)],
         [
@@ -213,7 +233,7 @@ export class RedisStore implements SessionStore, AdminStore {
 
   async inspect(ref: SessionRef): Promise<InspectedSession | undefined> {
     const key = this.keys.session(ref)
-    const [type, ttl] = await this.#call(key, ['TYPE', key], ['PTTL', key])
+    const [type, ttl] = await Promise.all([this.#send(key, ['TYPE', key]), this.#send(key, ['PTTL', key])])
     if (type !== 'hash') return undefined
     const fields = hashPairs(await this.#send(key, ['HGETALL', key]))
     return fields.length === 0 ? undefined : { fields, ttlMs: Number(ttl) }
@@ -223,31 +243,36 @@ export class RedisStore implements SessionStore, AdminStore {
     await this.#scan(this.keys.sessionPattern, async (keys) => {
       const sessions: ScannedSession[] = []
       const foreign: ForeignKey[] = []
-      await Promise.all(
-        keys.map(async (key) => {
-          const ref = this.keys.parseSessionKey(key)
-          if (!ref) {
-            foreign.push({ key, reason: 'not a session key name' })
-            return
-          }
-          // One key of another type must not fail the whole walk (WRONGTYPE): report it and go on.
-          let values: unknown[]
-          try {
-            values = asArray(await this.#send(key, ['HMGET', key, ...LISTED_FIELDS]))
-          } catch (error) {
-            foreign.push({ key, reason: error instanceof Error ? error.message : String(error) })
-            return
-          }
-          const fields: [string, string][] = []
-          LISTED_FIELDS.forEach((name, i) => {
-            const value = values[i]
-            if (typeof value === 'string') fields.push([name, value])
-          })
-          if (fields.length > 0) sessions.push({ ref, fields })
-        }),
-      )
+      // A few reads at a time: an admin walk must not crowd out the requests' calls (maxInFlight).
+      for (let i = 0; i < keys.length; i += SCAN_READS_AT_ONCE) {
+        const batch = await Promise.all(
+          keys.slice(i, i + SCAN_READS_AT_ONCE).map((key) => this.#scanned(key)),
+        )
+        for (const scanned of batch) {
+          if ('reason' in scanned) foreign.push(scanned)
+          else if (scanned.fields.length > 0) sessions.push(scanned)
+        }
+      }
       await visit({ sessions, foreign })
     })
+  }
+
+  /** One key of a session walk: its listed fields, or why it is not a session (never a failed walk). */
+  async #scanned(key: string): Promise<ScannedSession | ForeignKey> {
+    const ref = this.keys.parseSessionKey(key)
+    if (!ref) return { key, reason: 'not a session key name' }
+    try {
+      const values = asArray(await this.#send(key, ['HMGET', key, ...LISTED_FIELDS]))
+      const fields: [string, string][] = []
+      LISTED_FIELDS.forEach((name, i) => {
+        const value = values[i]
+        if (typeof value === 'string') fields.push([name, value])
+      })
+      return { ref, fields }
+    } catch (error) {
+      // A key of another type (WRONGTYPE) must not fail the whole walk: report it and go on.
+      return { key, reason: error instanceof Error ? error.message : String(error) }
+    }
   }
 
   async scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void> {
@@ -263,12 +288,11 @@ export class RedisStore implements SessionStore, AdminStore {
 
   /** Walks every master with SCAN (never KEYS), calling `visit` once per non-empty page. */
   async #scan(pattern: string, visit: (keys: string[]) => Promise<void>): Promise<void> {
-    const masters = await this.#deadlines.watch(this.redis.masters(), 'CLUSTER NODES')
-    for (const node of masters) {
+    for (const node of await this.redis.masters()) {
       let cursor = '0'
       do {
         const reply = asArray(
-          await this.#deadlines.watch(
+          await this.#runner.watch(
             node.send(undefined, ['SCAN', cursor, 'MATCH', pattern, 'COUNT', SCAN_COUNT]),
             'SCAN',
           ),
@@ -280,74 +304,58 @@ export class RedisStore implements SessionStore, AdminStore {
     }
   }
 
-  async #call(routeKey: string, ...commands: string[][]): Promise<unknown[]> {
-    return Promise.all(commands.map((args) => this.#send(routeKey, args)))
-  }
-
   #send(routeKey: string | undefined, args: string[]): Promise<unknown> {
-    return this.#deadlines.watch(this.redis.send(routeKey, args), args[0] ?? '')
-  }
-
-  /**
-   * EVALSHA, falling back to EVAL (which also caches the script) after a restart, failover or SCRIPT FLUSH.
-   * `read` turns the reply into the result. Written with one promise and plain callbacks, not a chain: a load
-   * runs on every request, and each extra promise costs an allocation and, with AsyncLocalStorage on, a hook.
-   */
-  #eval<T = unknown>(
-    script: LuaScript,
-    keys: string[],
-    args: string[],
-    read?: (reply: unknown) => T,
-  ): Promise<T> {
-    const routeKey = keys[0]
-    const command = ['EVALSHA', script.sha, String(keys.length), ...keys, ...args]
-    return new Promise<T>((resolve, reject) => {
-      const call = this.#deadlines.track(script.name, reject)
-      const fail = (error: unknown): void => {
-        if (this.#deadlines.settle(call)) reject(storeError(script.name, error))
-      }
-      const onReply = (reply: unknown): void => {
-        if (!this.#deadlines.settle(call)) return
-        try {
-          resolve(read ? read(reply) : (reply as T))
-        } catch (error) {
-          reject(storeError(script.name, error))
-        }
-      }
-      const onError = (error: unknown): void => {
-        if (command[0] !== 'EVALSHA' || !isNoScript(error)) {
-          fail(error)
-          return
-        }
-        command[0] = 'EVAL'
-        command[1] = script.source
-        this.#sendRaw(routeKey, command).then(onReply, onError)
-      }
-      this.#sendRaw(routeKey, command).then(onReply, onError)
-    })
-  }
-
-  /** The client's promise; a client that throws instead of rejecting (closed, misused) rejects too. */
-  #sendRaw(routeKey: string | undefined, command: string[]): Promise<unknown> {
-    try {
-      return this.redis.send(routeKey, command)
-    } catch (error) {
-      return Promise.reject(error instanceof Error ? error : new Error(String(error)))
-    }
+    return this.#runner.send(routeKey, args)
   }
 }
 
-function isNoScript(error: unknown): boolean {
-  return errorMessage(error).startsWith('NOSCRIPT')
+function positiveInteger(name: string, value: unknown): number {
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value <= 0) {
+    throw new InvalidOptionsError(`RedisStore: ${name} must be a positive integer, got ${String(value)}`)
+  }
+  return value
 }
 
-function errorMessage(error: unknown): string {
-  return error instanceof Error ? error.message : String(error)
+function checkBreaker(value: unknown): CircuitBreakerOptions | false {
+  if (value === false) return false
+  if (value === undefined) return {}
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidOptionsError('RedisStore: circuitBreaker must be { failures?, cooldownMs? } or false')
+  }
+  rejectUnknownOptions('RedisStore circuitBreaker', value, ['failures', 'cooldownMs'])
+  const { failures, cooldownMs } = value as CircuitBreakerOptions
+  return {
+    failures: positiveInteger('circuitBreaker.failures', failures ?? 5),
+    cooldownMs: positiveInteger('circuitBreaker.cooldownMs', cooldownMs ?? 1000),
+  }
+}
+
+function checkConfirmation(value: unknown, timeoutMs: number): ReplicaConfirmation | undefined {
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidOptionsError('RedisStore: waitForReplicas must be { replicas, timeoutMs }')
+  }
+  rejectUnknownOptions('RedisStore waitForReplicas', value, ['replicas', 'timeoutMs'])
+  const { replicas, timeoutMs: waitMs } = value as ReplicaConfirmation
+  const confirmation = {
+    replicas: positiveInteger('waitForReplicas.replicas', replicas),
+    timeoutMs: positiveInteger('waitForReplicas.timeoutMs', waitMs),
+  }
+  if (confirmation.timeoutMs >= timeoutMs) {
+    throw new InvalidOptionsError(
+      `RedisStore: waitForReplicas.timeoutMs (${confirmation.timeoutMs}) must be shorter than timeoutMs (${timeoutMs}), which bounds the whole call`,
+    )
+  }
+  return confirmation
+}
+
+function optional(value: number | undefined): string {
+  return value === undefined ? '' : String(value)
 }
 
 /** Reads load.lua's reply: `{now, touched, count, names and values joined by NUL}`. */
 function loadResult(reply: unknown): LoadResult {
-  if (reply === null || reply === undefined) return { status: 'missing' }
+  if (reply === null || reply === undefined || reply === false) return { status: 'missing' }
   const list = asArray(reply)
   if (list[0] === '!') return { status: 'invalid', reason: list[1] === 'too_large' ? 'too_large' : 'corrupt' }
   const fields = String(list[3]).split('\0')
@@ -356,9 +364,28 @@ function loadResult(reply: unknown): LoadResult {
   return { status: 'found', fields }
 }
 
-/** save.lua's reply: 1 when the changes were written. */
-function applied(reply: unknown): boolean {
-  return Number(reply) === 1
+const APPLIED: SaveResult = Object.freeze({ status: 'applied' })
+const GONE: SaveResult = Object.freeze({ status: 'gone' })
+
+/** save.lua's reply: 1 applied, 2 held, 0 gone, or `{'moved', '<tag>.<hash>', owner}`. */
+function saveResult(reply: unknown): SaveResult {
+  if (Array.isArray(reply)) {
+    const to = parseSessionId(reply[1])
+    if (reply[0] !== 'moved' || !to) throw new Error(`unexpected save reply ${JSON.stringify(reply)}`)
+    return { status: 'moved', to, owner: String(reply[2] ?? '') }
+  }
+  return Number(reply) === 0 ? GONE : APPLIED
+}
+
+/** Whether a claim removed a signed-in session (whose token must stay dead after a failover). */
+function claimedSignedIn(reply: unknown): boolean {
+  const list = asArray(reply)
+  for (let i = 0; i < list.length; i += 2) if (list[i] === '_u') return true
+  return false
+}
+
+function isPositive(reply: unknown): boolean {
+  return Number(reply) > 0
 }
 
 function asArray(reply: unknown): unknown[] {

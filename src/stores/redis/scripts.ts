@@ -11,6 +11,8 @@ export interface LuaScript {
   readonly name: string
   readonly source: string
   readonly sha: string
+  /** Whether the reply starts with the server time (`{now, ...}`), which keeps the store's clock estimate fresh. */
+  readonly repliesServerTime: boolean
 }
 
 function read(name: string): string {
@@ -19,14 +21,14 @@ function read(name: string): string {
 
 const lib = read('lib')
 
-function load(name: string): LuaScript {
+function load(name: string, repliesServerTime = false): LuaScript {
   const source = `${lib}\n${read(name)}`
-  return { name, source, sha: createHash('sha1').update(source).digest('hex') }
+  return { name, source, sha: createHash('sha1').update(source).digest('hex'), repliesServerTime }
 }
 
 export const scripts = {
-  load: load('load'),
-  create: load('create'),
+  load: load('load', true),
+  create: load('create', true),
   save: load('save'),
   claim: load('claim'),
   destroy: load('destroy'),

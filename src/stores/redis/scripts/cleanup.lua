@@ -4,12 +4,15 @@
 -- KEYS[1]  user index     <prefix>{<tag>}:u:<user>
 -- Also touches, in the same slot, evicted sessions <prefix>{<tag>}:s:<hash>.
 --
--- ARGV[1]  session key prefix <prefix>{<tag>}:s:
--- ARGV[2]  encoded user id
--- ARGV[3]  max sessions per user
--- ARGV[4]  '1' for a dry run (count only, write nothing)
+-- ARGV[1]  deadline (lib.lua)
+-- ARGV[2]  session key prefix <prefix>{<tag>}:s:
+-- ARGV[3]  encoded user id
+-- ARGV[4]  max sessions per user
+-- ARGV[5]  '1' for a dry run (count only, write nothing)
 --
 -- Returns {pruned, evicted}.
+local now, stale = begin()
+if not now then return stale end
 heal_index(KEYS[1])
-local pruned, evicted = enforce_index(KEYS[1], ARGV[1], ARGV[2], tonumber(ARGV[3]), now_ms(), '', ARGV[4] == '1')
+local pruned, evicted = enforce_index(KEYS[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), now, '', ARGV[5] == '1')
 return {pruned, evicted}

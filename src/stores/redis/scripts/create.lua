@@ -1,47 +1,52 @@
 -- create: writes a new session; for a signed-in one also indexes it under its user, prunes the index and
--- evicts the user's least recently active sessions beyond the cap, all in one atomic step.
+-- evicts the user's least recently active sessions beyond the cap, all in one atomic step. A delta held for this
+-- session by a forwarded save (save.lua) is applied on top.
 --
 -- KEYS[1]  session hash   <prefix>{<tag>}:s:<hash>
--- KEYS[2]  user index     <prefix>{<tag>}:u:<user>   (absent for an anonymous session)
+-- KEYS[2]  held delta     <prefix>{<tag>}:h:<hash>
+-- KEYS[3]  user index     <prefix>{<tag>}:u:<user>   (absent for an anonymous session)
 -- Also touches, in the same slot, evicted sessions <prefix>{<tag>}:s:<hash>.
 --
--- ARGV[1]  session key prefix <prefix>{<tag>}:s:
--- ARGV[2]  session hash
--- ARGV[3]  idle timeout, ms
--- ARGV[4]  absolute timeout, ms
--- ARGV[5]  max sessions per user
--- ARGV[6]  creation time to keep, '' = now
--- ARGV[7]  signed-in time to keep, '' = now (signed-in sessions only)
--- ARGV[8]  absolute deadline to keep, '' = now + absolute timeout
--- ARGV[9]  encoded user id ('' when anonymous)
--- ARGV[10..] field, value pairs
+-- ARGV[1]  deadline (lib.lua)
+-- ARGV[2]  session key prefix <prefix>{<tag>}:s:
+-- ARGV[3]  session hash
+-- ARGV[4]  idle timeout, ms
+-- ARGV[5]  absolute timeout, ms
+-- ARGV[6]  max sessions per user
+-- ARGV[7]  creation time to keep, '' = now
+-- ARGV[8]  signed-in time to keep, '' = now (signed-in sessions only)
+-- ARGV[9]  absolute deadline to keep, '' = now + absolute timeout
+-- ARGV[10] encoded user id ('' when anonymous)
+-- ARGV[11..] field, value pairs
 --
 -- Returns {now, absolute deadline, evicted, created (1, or 0 when the kept deadline has already passed)}.
+local now, stale = begin()
+if not now then return stale end
 if redis.call('EXISTS', KEYS[1]) == 1 then
   return redis.error_reply('ERR sessionkit: session id collision')
 end
-local now = now_ms()
-local created_at = ARGV[6] ~= '' and tonumber(ARGV[6]) or now
-local deadline = ARGV[8] ~= '' and tonumber(ARGV[8]) or now + tonumber(ARGV[4])
+local created_at = ARGV[7] ~= '' and tonumber(ARGV[7]) or now
+local deadline = ARGV[9] ~= '' and tonumber(ARGV[9]) or now + tonumber(ARGV[5])
 if deadline <= now then return {now, deadline, 0, 0} end
-local expires = math.min(now + tonumber(ARGV[3]), deadline)
+local expires = math.min(now + tonumber(ARGV[4]), deadline)
 
-hset_pairs(KEYS[1], ARGV, 10)
+hset_pairs(KEYS[1], ARGV, 11)
+apply_held(KEYS[1], KEYS[2])
 redis.call('HSET', KEYS[1], '_c', created_at, '_ls', now, '_ab', deadline)
 local evicted = 0
-if KEYS[2] then
-  heal_index(KEYS[2])
-  local signed_in = ARGV[7] ~= '' and tonumber(ARGV[7]) or now
-  redis.call('HSET', KEYS[1], '_u', ARGV[9], '_si', signed_in)
-  redis.call('ZADD', KEYS[2], expires, ARGV[2])
-  local cap = tonumber(ARGV[5])
-  if redis.call('ZCARD', KEYS[2]) > cap then
+if KEYS[3] then
+  heal_index(KEYS[3])
+  local signed_in = ARGV[8] ~= '' and tonumber(ARGV[8]) or now
+  redis.call('HSET', KEYS[1], '_u', ARGV[10], '_si', signed_in)
+  redis.call('ZADD', KEYS[3], expires, ARGV[3])
+  local cap = tonumber(ARGV[6])
+  if redis.call('ZCARD', KEYS[3]) > cap then
     local _
-    _, evicted = enforce_index(KEYS[2], ARGV[1], ARGV[9], cap, now, ARGV[2], false)
+    _, evicted = enforce_index(KEYS[3], ARGV[2], ARGV[10], cap, now, ARGV[3], false)
   else
-    redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
+    redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', now)
   end
-  extend_ttl(KEYS[2], expires)
+  extend_ttl(KEYS[3], expires)
 end
 redis.call('PEXPIREAT', KEYS[1], expires)
 return {now, deadline, evicted, 1}

@@ -1,11 +1,31 @@
 -- Shared helpers, prepended to every sessionkit script when it is loaded (see ../scripts.ts).
 -- Every key a script touches shares the hash tag {<tag>} of KEYS[1], so each script runs in one Cluster slot.
+--
+-- ARGV[1] of EVERY script is its deadline: the latest Redis server time (ms) at which the caller still waits for
+-- the answer ('' = none). Past it the caller has reported the call as failed (a 503), so the script must not
+-- take effect: a call that sat in a client's offline queue, or behind a paused server, is refused, never replayed.
+-- Each script begins with `local now = begin()` and returns its error reply when `now` is false.
 
 -- The Redis server's clock, in ms: every node of a deployment agrees on it, unlike the app servers' clocks.
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
+
+-- The server time, or false (with the error reply to return) when the caller's deadline has passed. The reply
+-- carries the server time so the caller can correct its estimate of this clock.
+local function begin()
+  local now = now_ms()
+  local deadline = tonumber(ARGV[1])
+  if deadline and now > deadline then
+    return false, redis.error_reply('STALE sessionkit: arrived after its deadline; server time ' .. now)
+  end
+  return now
+end
+
+-- How long a rotation's forwarding note and a forwarded delta live: a request still running this long after
+-- the session it loaded was rotated loses its write (see save.lua).
+local FORWARD_MS = 60000
 
 -- A user index is derived data: if its key holds anything but a sorted set (written by someone else), drop it
 -- rather than fail every later script of that user halfway (WRONGTYPE), possibly leaving a key without a TTL.
@@ -33,6 +53,17 @@ local function hset_pairs(key, list, first)
   for i = first, #list, 200 do
     redis.call('HSET', key, unpack(list, i, math.min(i + 199, #list)))
   end
+end
+
+-- Applies a held delta (written by save.lua for a session that was not created yet) to a new session. '' marks
+-- a deleted field: no stored value is ever '' (values are JSON).
+local function apply_held(session, held)
+  local fields = redis.call('HGETALL', held)
+  for i = 1, #fields, 2 do
+    if fields[i + 1] == '' then redis.call('HDEL', session, fields[i])
+    else redis.call('HSET', session, fields[i], fields[i + 1]) end
+  end
+  if #fields > 0 then redis.call('DEL', held) end
 end
 
 -- Removes index entries whose session is gone or no longer belongs to `user`, then evicts the least recently
