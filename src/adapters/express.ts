@@ -44,6 +44,7 @@ interface ExpressRequest extends IncomingMessage {
   readonly ip?: string | undefined
   readonly protocol?: string
   readonly hostname?: string | undefined
+  readonly originalUrl?: string
   readonly app?: { get(setting: string): unknown }
 }
 
@@ -121,6 +122,11 @@ class ExpressHttp implements HttpContext {
 
   headersSent(): boolean {
     return this.#res.headersSent
+  }
+
+  requestScope(): { host: string | undefined; path: string | undefined } {
+    const req = this.#req
+    return { host: req.hostname, path: req.originalUrl ?? req.url }
   }
 
   plainHttpHost(): string | undefined {

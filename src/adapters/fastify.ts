@@ -134,6 +134,11 @@ class FastifyHttp implements HttpContext {
     return this.#reply.raw.headersSent
   }
 
+  requestScope(): { host: string | undefined; path: string | undefined } {
+    const request = this.#request
+    return { host: request.hostname, path: request.url }
+  }
+
   plainHttpHost(): string | undefined {
     const request = this.#request
     return request.protocol === 'http' ? request.hostname : undefined

@@ -8,8 +8,10 @@
 type HeaderValue = number | string | readonly string[] | undefined
 
 /**
- * Returns the `Set-Cookie` list with `value` replacing any earlier value for the same cookie name (a request
- * that signs in and then rotates must send only the last token).
+ * Returns the `Set-Cookie` list with `value` replacing any earlier value sessionkit set for the same cookie (same
+ * name, `Domain` and `Path`): a request that signs in and then rotates must send only the last token, while the
+ * clears of other scopes sent for a tossed cookie stay. `undefined` withdraws sessionkit's token cookies (a new
+ * session that ended up not stored), keeping the clears.
  */
 export function replaceSetCookie(
   current: HeaderValue,
@@ -19,8 +21,26 @@ export function replaceSetCookie(
   const list =
     current === undefined ? [] : Array.isArray(current) ? [...(current as string[])] : [String(current)]
   const prefix = `${cookieName}=`
-  const others = list.filter((item) => !item.startsWith(prefix))
-  return value === undefined ? others : [...others, value]
+  if (value === undefined) return list.filter((item) => !item.startsWith(prefix) || isClear(item))
+  const scope = scopeOf(value)
+  return [...list.filter((item) => !item.startsWith(prefix) || scopeOf(item) !== scope), value]
+}
+
+/** A cookie's scope: its `Domain` and `Path` attributes, as the browser keys it. */
+function scopeOf(setCookie: string): string {
+  let domain = ''
+  let path = ''
+  for (const part of setCookie.split(';').slice(1)) {
+    const [name = '', attribute = ''] = part.split('=', 2)
+    const key = name.trim().toLowerCase()
+    if (key === 'domain') domain = attribute.trim().toLowerCase().replace(/^\./, '')
+    else if (key === 'path') path = attribute.trim()
+  }
+  return `${domain};${path}`
+}
+
+function isClear(setCookie: string): boolean {
+  return /;\s*max-age=0(;|$)/i.test(setCookie)
 }
 
 /** A response that sets a session cookie must never be cached by a shared cache (OWASP, ASVS 5.0 14.3.2). */

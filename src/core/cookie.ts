@@ -163,15 +163,50 @@ export function serializeSessionCookie(
   })
 }
 
-/** The `Set-Cookie` value that deletes the cookie. */
-export function serializeClearedCookie(options: ResolvedCookieOptions): string {
+/** The `Set-Cookie` value that deletes the cookie (at another `Domain` or `Path` when `scope` says so). */
+export function serializeClearedCookie(
+  options: ResolvedCookieOptions,
+  scope: { readonly domain?: string | undefined; readonly path?: string } = {},
+): string {
+  const domain = scope.domain ?? options.domain
   return serialize(options.name, '', {
     httpOnly: true,
     secure: options.secure,
     sameSite: options.sameSite,
-    path: options.path,
-    ...(options.domain === undefined ? {} : { domain: options.domain }),
+    path: scope.path ?? options.path,
+    ...(domain === undefined ? {} : { domain }),
     maxAge: 0,
     expires: new Date(0),
   })
+}
+
+/** Most path levels of the request that get a clear when a cookie was tossed. */
+const TOSSED_PATH_LEVELS = 3
+
+/**
+ * Where a cookie tossed in front of ours may live: a sibling subdomain can set our name for any parent domain of
+ * the host, and for any path prefix of the page (a longer path is sent first). Returns those scopes, so that a
+ * response can clear them all and the next sign-in is not locked out by the duplicate. `__Host-` cookies cannot
+ * be tossed (browsers refuse `Domain` on them), which is why they are the default when secure.
+ */
+export function tossedCookieScopes(
+  host: string | undefined,
+  path: string | undefined,
+): { domain: string | undefined; path: string }[] {
+  const domains: (string | undefined)[] = [undefined]
+  if (host !== undefined && /^[a-z0-9.-]+$/i.test(host) && !/^[\d.]+$/.test(host)) {
+    const labels = host.toLowerCase().split('.')
+    for (let i = 0; i + 1 < labels.length; i++) domains.push(labels.slice(i).join('.'))
+  }
+  const paths = ['/']
+  const segments =
+    (path ?? '/')
+      .split('?', 1)[0]
+      ?.split('/')
+      .filter((s) => s !== '') ?? []
+  for (let i = 1; i <= Math.min(segments.length, TOSSED_PATH_LEVELS); i++) {
+    const prefix = `/${segments.slice(0, i).join('/')}`
+    if (PATH_PATTERN.test(prefix)) paths.push(prefix)
+  }
+  return domains.flatMap((domain) => paths.map((p) => ({ domain, path: p })))
 }

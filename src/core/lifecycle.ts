@@ -10,6 +10,7 @@ import {
   readSessionCookie,
   serializeClearedCookie,
   serializeSessionCookie,
+  tossedCookieScopes,
   type ResolvedCookieOptions,
 } from './cookie.js'
 import { encodeDevice, type DeviceParser } from './device.js'
@@ -97,6 +98,7 @@ export class SessionLifecycle {
       // Only a malformed cookie is cleared. A well-formed one whose session is gone may be racing a sign-in in
       // another tab: clearing it could delete the fresh cookie that response just set.
       if (reading.kind === 'malformed') this.#setCookie(http, serializeClearedCookie(this.#cookie))
+      else if (reading.kind === 'ambiguous') this.#clearTossedCookies(http)
       return Promise.resolve(new SessionState(http, this.#maxBytes))
     }
     const ref = refFromToken(reading.token)
@@ -308,6 +310,18 @@ export class SessionLifecycle {
     const signedInAt = next.user ? (reissue.signedInAt ?? created.now) : undefined
     const meta = newMeta(created.now, created.absoluteExpiresAt, signedInAt, fields, reissue.createdAt)
     state.replace({ ref, user: next.user, meta }, reissue.values)
+  }
+
+  /**
+   * Several values for our cookie: one was planted by a sibling subdomain or another path ("cookie tossing").
+   * Neither is trusted (no session); every scope it may live in is cleared, so that the sign-in this visitor
+   * does next (whose cookie replaces the host's own clear) is the only value left.
+   */
+  #clearTossedCookies(http: HttpContext): void {
+    const { host, path } = http.requestScope?.() ?? { host: undefined, path: undefined }
+    for (const scope of tossedCookieScopes(host, path)) {
+      this.#setCookie(http, serializeClearedCookie(this.#cookie, scope))
+    }
   }
 
   #setCookie(http: HttpContext, value: string): void {

@@ -33,6 +33,8 @@ export interface HttpContext {
   sessionChanged?(): void
   /** The request's host name when it came over plain HTTP (for the `Secure` cookie warning); else `undefined`. */
   plainHttpHost?(): string | undefined
+  /** The request's host name and path: where a cookie tossed in front of ours may live (see `tossedCookieScopes`). */
+  requestScope?(): { readonly host: string | undefined; readonly path: string | undefined }
 }
 
 /** The stored side of a session, as a load or a sign-in leaves it. */

@@ -1,0 +1,83 @@
+/**
+ * `waitForReplicas`: a sign-out, revocation or rotation of a signed-in session resolves only once a replica has
+ * it, so promoting that replica (a failover) cannot bring the session back; when no replica confirms in time the
+ * call fails with StoreUnavailableError instead of reporting a revocation that may be lost. A primary and a
+ * replica, started here, on both clients.
+ */
+import { spawnSync } from 'node:child_process'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { createSessionkit, StoreUnavailableError, type Sessionkit } from '../../src/index.js'
+import { openBackend, type Backend, type BackendName } from '../helpers/backends.js'
+import { Browser, sleep } from '../helpers/browser.js'
+import { startRedis, type RedisProcess } from '../helpers/redis-server.js'
+
+function redisCli(port: number, ...args: string[]): string {
+  return spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout
+}
+
+async function replicaInSync(replica: RedisProcess): Promise<void> {
+  const deadline = Date.now() + 15_000
+  while (!redisCli(replica.port, 'info', 'replication').includes('master_link_status:up')) {
+    if (Date.now() > deadline) throw new Error('the replica did not sync')
+    await sleep(50)
+  }
+}
+
+describe.each<BackendName>(['node-redis single', 'ioredis single'])('waitForReplicas: %s', (name) => {
+  let primary: RedisProcess
+  let replica: RedisProcess
+  let backend: Backend
+  let kit: Sessionkit
+  let seq = 0
+  const newUser = (): string => `wait-${++seq}-${Math.random().toString(36).slice(2, 6)}`
+
+  beforeAll(async () => {
+    primary = await startRedis()
+    replica = await startRedis(['--replicaof', '127.0.0.1', String(primary.port)])
+    await replicaInSync(replica)
+    backend = await openBackend(name, {
+      url: primary.url,
+      timeoutMs: 1000,
+      store: { waitForReplicas: { replicas: 1, timeoutMs: 200 }, circuitBreaker: false },
+    })
+    kit = createSessionkit({ store: backend.store, cookie: { secure: false }, deviceParser: false })
+  })
+  afterAll(async () => {
+    if (replica.child.exitCode === null) process.kill(replica.child.pid!, 'SIGCONT')
+    await backend.close()
+    await Promise.all([primary.stop(), replica.stop()])
+  })
+
+  it('confirmed revocations, sign-outs and rotations are on the replica when they resolve', async () => {
+    const user = newUser()
+    const [a, b, c] = [new Browser(kit), new Browser(kit), new Browser(kit)]
+    for (const browser of [a, b, c]) await browser.request((s) => s.signIn(user))
+    const rotatedAway = c.cookie!
+    await c.request((s) => s.rotate())
+    await a.request((s) => s.signOut())
+    expect(await kit.revokeOtherSessions(user, undefined)).toBe(2)
+    // Read the replica directly: what the primary confirmed is there, nothing of the user is left.
+    const keys = redisCli(replica.port, '--scan', '--pattern', `${backend.prefix}*`).trim()
+    expect(keys.split('\n').filter((key) => key.includes(':s:') || key.includes(':u:'))).toEqual([])
+    expect((await new Browser(kit, { cookie: rotatedAway }).open()).session.isNew).toBe(true)
+  })
+
+  it('without a replica to confirm, they fail with StoreUnavailableError (never reported as done)', async () => {
+    const user = newUser()
+    const browser = new Browser(kit)
+    await browser.request((s) => s.signIn(user))
+    const anonymous = new Browser(kit)
+    await anonymous.request((s) => s.set('cart', [1]))
+    process.kill(replica.child.pid!, 'SIGSTOP')
+    try {
+      const revoke = await kit.revokeAllSessions(user).catch((e: unknown) => e)
+      expect(revoke).toBeInstanceOf(StoreUnavailableError)
+      expect(String(revoke)).toContain('replicas')
+      // The sign-in of an anonymous visitor needs no confirmation (its old token can only ever be anonymous).
+      await anonymous.request((s) => s.signIn(newUser()))
+      expect(await anonymous.request((s) => s.get('cart'))).toEqual([1])
+    } finally {
+      process.kill(replica.child.pid!, 'SIGCONT')
+    }
+  })
+})
