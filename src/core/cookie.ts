@@ -63,22 +63,30 @@ const MAX_AGE_LIMIT_SECONDS = 400 * 24 * 3600
 
 /** Validates cookie options. Throws {@link InvalidOptionsError} with the reason. */
 export function resolveCookieOptions(options: SessionCookieOptions = {}): ResolvedCookieOptions {
-  if (options === null || typeof options !== 'object')
+  if (options === null || typeof options !== 'object') {
     throw new InvalidOptionsError('cookie must be an object')
+  }
   rejectUnknownOptions('cookie', options, ['name', 'hostPrefix', 'secure', 'sameSite', 'path', 'domain'])
-  const base = options.name ?? 'sid'
-  if (typeof base !== 'string' || !NAME_PATTERN.test(base)) {
+  const base = checkName(options.name ?? 'sid')
+  const { secure, sameSite, path, domain } = checkAttributes(options)
+  const hostPrefix = checkHostPrefix(options.hostPrefix, secure, path, domain)
+  return Object.freeze({ name: hostPrefix ? `__Host-${base}` : base, secure, sameSite, path, domain })
+}
+
+function checkName(name: unknown): string {
+  if (typeof name !== 'string' || !NAME_PATTERN.test(name)) {
     throw new InvalidOptionsError(
-      `cookie.name must be 1-128 RFC 6265 token characters, got ${JSON.stringify(base)}`,
+      `cookie.name must be 1-128 RFC 6265 token characters, got ${JSON.stringify(name)}`,
     )
   }
-  if (/^__(host|secure)-/i.test(base)) {
+  if (/^__(host|secure)-/i.test(name)) {
     throw new InvalidOptionsError('cookie.name must not carry a prefix: use cookie.hostPrefix: true instead')
   }
-  const secure = options.secure ?? true
-  const sameSite = options.sameSite ?? 'lax'
-  const path = options.path ?? '/'
-  const domain = options.domain
+  return name
+}
+
+function checkAttributes(options: SessionCookieOptions): Omit<ResolvedCookieOptions, 'name'> {
+  const { secure = true, sameSite = 'lax', path = '/', domain } = options
   if (typeof secure !== 'boolean') throw new InvalidOptionsError('cookie.secure must be a boolean')
   if (!['lax', 'strict', 'none'].includes(sameSite)) {
     throw new InvalidOptionsError(
@@ -96,22 +104,20 @@ export function resolveCookieOptions(options: SessionCookieOptions = {}): Resolv
   if (domain !== undefined && (typeof domain !== 'string' || !DOMAIN_PATTERN.test(domain))) {
     throw new InvalidOptionsError(`cookie.domain must be a plain host name, got ${JSON.stringify(domain)}`)
   }
-  if (options.hostPrefix !== undefined && typeof options.hostPrefix !== 'boolean') {
+  return { secure, sameSite, path, domain }
+}
+
+/** The `__Host-` prefix: on by default whenever the browser would accept it (secure, `Path=/`, no `Domain`). */
+function checkHostPrefix(value: unknown, secure: boolean, path: string, domain: string | undefined): boolean {
+  if (value !== undefined && typeof value !== 'boolean') {
     throw new InvalidOptionsError('cookie.hostPrefix must be a boolean')
   }
-  if (options.hostPrefix === true) {
+  if (value === true) {
     if (!secure) throw new InvalidOptionsError('cookie.hostPrefix requires cookie.secure: true')
     if (path !== '/') throw new InvalidOptionsError('cookie.hostPrefix requires cookie.path "/"')
     if (domain !== undefined) throw new InvalidOptionsError('cookie.hostPrefix forbids cookie.domain')
   }
-  const hostPrefix = options.hostPrefix ?? (secure && path === '/' && domain === undefined)
-  return Object.freeze({
-    name: hostPrefix ? `__Host-${base}` : base,
-    secure,
-    sameSite,
-    path,
-    domain,
-  })
+  return value ?? (secure && path === '/' && domain === undefined)
 }
 
 /** Finds our cookie in a `Cookie` header, by exact name. */

@@ -20,61 +20,72 @@ export const MAX_JSON_DEPTH = 64
  * @throws {InvalidSessionValueError} naming the key and the path of the first offending part
  */
 export function encodeJsonValue(key: string, value: unknown): string {
-  assertJsonSafe(key, value, '$', 0, [])
+  checkValue({ key, ancestors: [] }, value, '$', 0)
   return JSON.stringify(value)
 }
 
-function assertJsonSafe(key: string, value: unknown, path: string, depth: number, ancestors: object[]): void {
+/** A walk over a value being checked: the key it is stored under (for errors) and the objects above. */
+interface Walk {
+  readonly key: string
+  readonly ancestors: object[]
+}
+
+function checkValue(walk: Walk, value: unknown, path: string, depth: number): void {
   switch (typeof value) {
     case 'string':
     case 'boolean':
       return
     case 'number':
-      if (!Number.isFinite(value)) fail(key, path, `${String(value)} is not a finite number`)
+      if (!Number.isFinite(value)) fail(walk.key, path, `${String(value)} is not a finite number`)
       return
     case 'object':
       break
     case 'undefined':
-      return fail(key, path, 'undefined is not JSON (use delete() to remove a key)')
+      return fail(walk.key, path, 'undefined is not JSON (use delete() to remove a key)')
     default:
-      return fail(key, path, `a ${typeof value} is not JSON`)
+      return fail(walk.key, path, `a ${typeof value} is not JSON`)
   }
   if (value === null) return
-  if (depth >= MAX_JSON_DEPTH) fail(key, path, `nesting is deeper than ${MAX_JSON_DEPTH} levels`)
-  if (ancestors.includes(value)) fail(key, path, 'the value contains a cycle')
-  if (Object.getOwnPropertySymbols(value).length > 0) fail(key, path, 'symbol keys are not JSON')
-  ancestors.push(value)
-  if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) fail(key, path, 'array subclasses are not JSON')
-    for (let i = 0; i < value.length; i++) {
-      if (!(i in value)) fail(key, `${path}[${i}]`, 'sparse arrays are not JSON')
-      assertJsonSafe(key, value[i], `${path}[${i}]`, depth + 1, ancestors)
-    }
-    if (Object.keys(value).length !== value.length)
-      fail(key, path, 'arrays with extra properties are not JSON')
-  } else {
-    const proto: unknown = Object.getPrototypeOf(value)
-    if (proto !== Object.prototype && proto !== null) {
-      const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown'
-      fail(key, path, `a ${name} instance is not a plain object`)
-    }
-    if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
-      fail(key, path, 'objects with toJSON() do not read back unchanged')
-    }
-    for (const [k, v] of Object.entries(value)) {
-      if (k === '__proto__') fail(key, `${path}.__proto__`, 'the key "__proto__" is not allowed')
-      // parseJsonSafe drops such a key on the way back, so it would not read back unchanged.
-      if (k === 'constructor' && v !== null && typeof v === 'object' && 'prototype' in v) {
-        fail(key, `${path}.constructor`, 'a "constructor" object with a "prototype" key is not allowed')
-      }
-      assertJsonSafe(key, v, `${path}.${k}`, depth + 1, ancestors)
-    }
-    // Non-enumerable own properties would silently vanish.
-    if (Object.getOwnPropertyNames(value).length !== Object.keys(value).length) {
-      fail(key, path, 'non-enumerable properties are not JSON')
-    }
+  if (depth >= MAX_JSON_DEPTH) fail(walk.key, path, `nesting is deeper than ${MAX_JSON_DEPTH} levels`)
+  if (walk.ancestors.includes(value)) fail(walk.key, path, 'the value contains a cycle')
+  if (Object.getOwnPropertySymbols(value).length > 0) fail(walk.key, path, 'symbol keys are not JSON')
+  walk.ancestors.push(value)
+  if (Array.isArray(value)) checkArray(walk, value, path, depth)
+  else checkObject(walk, value, path, depth)
+  walk.ancestors.pop()
+}
+
+function checkArray(walk: Walk, value: unknown[], path: string, depth: number): void {
+  if (Object.getPrototypeOf(value) !== Array.prototype) fail(walk.key, path, 'array subclasses are not JSON')
+  for (let i = 0; i < value.length; i++) {
+    if (!(i in value)) fail(walk.key, `${path}[${i}]`, 'sparse arrays are not JSON')
+    checkValue(walk, value[i], `${path}[${i}]`, depth + 1)
   }
-  ancestors.pop()
+  if (Object.keys(value).length !== value.length)
+    fail(walk.key, path, 'arrays with extra properties are not JSON')
+}
+
+function checkObject(walk: Walk, value: object, path: string, depth: number): void {
+  const proto: unknown = Object.getPrototypeOf(value)
+  if (proto !== Object.prototype && proto !== null) {
+    const name = (value as { constructor?: { name?: string } }).constructor?.name ?? 'unknown'
+    fail(walk.key, path, `a ${name} instance is not a plain object`)
+  }
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') {
+    fail(walk.key, path, 'objects with toJSON() do not read back unchanged')
+  }
+  for (const [k, v] of Object.entries(value)) {
+    if (k === '__proto__') fail(walk.key, `${path}.__proto__`, 'the key "__proto__" is not allowed')
+    // parseJsonSafe drops such a key on the way back, so it would not read back unchanged.
+    if (k === 'constructor' && v !== null && typeof v === 'object' && 'prototype' in v) {
+      fail(walk.key, `${path}.constructor`, 'a "constructor" object with a "prototype" key is not allowed')
+    }
+    checkValue(walk, v, `${path}.${k}`, depth + 1)
+  }
+  // Non-enumerable own properties would silently vanish.
+  if (Object.getOwnPropertyNames(value).length !== Object.keys(value).length) {
+    fail(walk.key, path, 'non-enumerable properties are not JSON')
+  }
 }
 
 function fail(key: string, path: string, reason: string): never {
