@@ -7,6 +7,7 @@
  */
 import type { AdminStore, InspectedSession, SessionScanBatch } from '../admin/admin-store.js'
 import { InvalidOptionsError } from '../core/errors.js'
+import { rejectUnknownOptions } from '../core/option-checks.js'
 import {
   FORWARD_WINDOW_MS,
   type CleanupResult,
@@ -77,7 +78,9 @@ export class MemoryStore implements SessionStore, AdminStore {
   readonly #held = new Map<string, HeldDelta>()
   readonly #sweeper: NodeJS.Timeout | undefined
 
+  /** @throws {InvalidOptionsError} naming the first invalid option */
   constructor(options: MemoryStoreOptions = {}) {
+    rejectUnknownOptions('MemoryStore', options, ['now', 'sweepIntervalMs'])
     this.#now = options.now ?? Date.now
     const interval = options.sweepIntervalMs ?? 60_000
     if (!Number.isSafeInteger(interval) || interval < 0) {

@@ -97,4 +97,46 @@ describe('createSessionkit options', () => {
   it('MemoryStore rejects a bad sweep interval', () => {
     expect(() => new MemoryStore({ sweepIntervalMs: -1 })).toThrow(InvalidOptionsError)
   })
+
+  it.each([
+    [
+      () => createSessionkit({ store, idleTimoutMs: 1000 } as never),
+      'unknown option "idleTimoutMs"',
+      'idleTimeoutMs',
+    ],
+    [() => createSessionkit({ store, cookie: { sameSIte: 'lax' } } as never), '"sameSIte"', 'sameSite'],
+    [
+      () => new RedisStore({ client: { sendCommand: () => Promise.resolve(null) }, timeOutMs: 5 } as never),
+      '"timeOutMs"',
+      'timeoutMs',
+    ],
+    [() => new MemoryStore({ sweepInterval: 5 } as never), '"sweepInterval"', 'sweepIntervalMs'],
+  ])('a misspelt option is refused, naming the closest valid one (%#)', (make, unknown, closest) => {
+    expect(make).toThrow(InvalidOptionsError)
+    expect(make).toThrow(unknown)
+    expect(make).toThrow(`did you mean "${closest}"`)
+  })
+
+  it('an option name far from every valid one is refused without a guess', () => {
+    expect(() => createSessionkit({ store, banana: true } as never)).toThrow(/unknown option "banana"$/)
+  })
+
+  it('maxUserAgentLength above what the device parser reads (300) is refused, not silently capped', () => {
+    expectInvalid({ maxUserAgentLength: 301 }, 'maxUserAgentLength')
+    expectInvalid({ maxUserAgentLength: 1000 }, 'maxUserAgentLength')
+    expect(() => createSessionkit({ store, maxUserAgentLength: 300 })).not.toThrow()
+  })
+
+  it('RedisStore refuses a waitForReplicas that could not finish within the call deadline', () => {
+    const client = { sendCommand: () => Promise.resolve(null) }
+    expect(
+      () => new RedisStore({ client, timeoutMs: 500, waitForReplicas: { replicas: 1, timeoutMs: 500 } }),
+    ).toThrow(/waitForReplicas.timeoutMs/)
+    expect(() => new RedisStore({ client, waitForReplicas: { replicas: 0, timeoutMs: 100 } })).toThrow(
+      InvalidOptionsError,
+    )
+    expect(() => new RedisStore({ client, maxInFlight: 0 })).toThrow(InvalidOptionsError)
+    expect(() => new RedisStore({ client, circuitBreaker: { failures: -1 } })).toThrow(InvalidOptionsError)
+    expect(() => new RedisStore({ client, circuitBreaker: false, maxInFlight: 10 })).not.toThrow()
+  })
 })
