@@ -10,7 +10,7 @@ import { ActiveSessions, type ActiveSession, type RevokeAllOptions } from './act
 import { preloadDeviceDetector } from './device.js'
 import { SessionLifecycle } from './lifecycle.js'
 import { resolveOptions, type ResolvedOptions, type SessionkitOptions } from './options.js'
-import { Session } from './session.js'
+import { Session, type SessionServices } from './session.js'
 import type { HttpContext } from './state.js'
 import type { CleanupResult, SessionStore } from './store.js'
 import type { UserIdInput } from './user-id.js'
@@ -38,6 +38,8 @@ export class Sessionkit {
   readonly options: ResolvedOptions
   readonly #lifecycle: SessionLifecycle
   readonly #activeSessions: ActiveSessions
+  /** Shared by every session this instance opens (one object, not one per request). */
+  readonly #services: SessionServices
 
   /** @throws {InvalidOptionsError} naming the first invalid option */
   constructor(options: SessionkitOptions) {
@@ -45,6 +47,7 @@ export class Sessionkit {
     const { store, policy, cookie, deviceParser, maxSessionBytes } = this.options
     this.#lifecycle = new SessionLifecycle({ store, policy, cookie, deviceParser, maxSessionBytes })
     this.#activeSessions = new ActiveSessions(store, policy)
+    this.#services = Object.freeze({ lifecycle: this.#lifecycle, activeSessions: this.#activeSessions })
   }
 
   /** The store sessions live in. */
@@ -70,11 +73,7 @@ export class Sessionkit {
    * @throws {StoreUnavailableError} the store failed: the cookie is left alone
    */
   openSession(http: HttpContext): Promise<Session> {
-    return this.#lifecycle
-      .open(http)
-      .then(
-        (state) => new Session(state, { lifecycle: this.#lifecycle, activeSessions: this.#activeSessions }),
-      )
+    return this.#lifecycle.open(http).then((state) => new Session(state, this.#services))
   }
 
   /**

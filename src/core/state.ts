@@ -48,7 +48,10 @@ export class SessionState {
   /** The HTTP exchange the session belongs to; `undefined` for detached sessions. */
   readonly http: HttpContext | undefined
   readonly maxBytes: number
-  #stored: StoredSession | undefined
+  // The stored side, as three fields rather than one object: a state is made on every request.
+  #ref: SessionRef | undefined
+  #user: UserRef | undefined
+  #meta: SessionMeta | undefined
   /** The token of a session that the next commit creates; its cookie is already on the response. */
   pendingToken: string | undefined
   /** Raw JSON of every data and namespace field, changes applied. */
@@ -66,25 +69,30 @@ export class SessionState {
   ) {
     this.http = http
     this.maxBytes = maxBytes
-    this.#stored = stored
+    this.#ref = stored?.ref
+    this.#user = stored?.user
+    this.#meta = stored?.meta
     this.#values = values
     this.#size = values.size === 0 ? 0 : undefined
   }
 
+  /** The stored side, or `undefined` while the session is not stored. */
   get stored(): StoredSession | undefined {
-    return this.#stored
+    const ref = this.#ref
+    const meta = this.#meta
+    return ref && meta ? { ref, user: this.#user, meta } : undefined
   }
 
   get ref(): SessionRef | undefined {
-    return this.#stored?.ref
+    return this.#ref
   }
 
   get user(): UserRef | undefined {
-    return this.#stored?.user
+    return this.#user
   }
 
   get meta(): SessionMeta | undefined {
-    return this.#stored?.meta
+    return this.#meta
   }
 
   /** Whether there are changes the store has not seen yet. */
@@ -164,7 +172,7 @@ export class SessionState {
 
   /** Moves the state to another stored session (or none), with these values and no pending changes. */
   replace(stored: StoredSession | undefined, values: ReadonlyMap<string, string>): void {
-    this.#stored = stored
+    this.#setStored(stored)
     this.pendingToken = undefined
     this.#values.clear()
     for (const [field, json] of values) this.#values.set(field, json)
@@ -174,8 +182,14 @@ export class SessionState {
 
   /** Records the stored side of a session that the first commit created. */
   markCreated(stored: StoredSession): void {
-    this.#stored = stored
+    this.#setStored(stored)
     this.pendingToken = undefined
+  }
+
+  #setStored(stored: StoredSession | undefined): void {
+    this.#ref = stored?.ref
+    this.#user = stored?.user
+    this.#meta = stored?.meta
   }
 
   #sizeNow(): number {

@@ -87,6 +87,7 @@ export interface DecodedSession {
 
 /** Where each metadata field lands in the raw array the decoder fills. */
 const SLOT = new Map<string, number>(Object.values(META).map((name, i) => [name, i]))
+const scratch: (string | undefined)[] = new Array<string | undefined>(SLOT.size)
 const [USER, CREATED, SIGNED_IN, ABSOLUTE, LAST_SEEN, IP, DEVICE, IMPERSONATOR, REMEMBER_ME] = [
   0, 1, 2, 3, 4, 5, 6, 7, 8,
 ] as const
@@ -97,9 +98,10 @@ const [USER, CREATED, SIGNED_IN, ABSOLUTE, LAST_SEEN, IP, DEVICE, IMPERSONATOR, 
  * as one without deadlines.
  */
 export function decodeStoredFields(flat: readonly string[]): DecodedSession | undefined {
-  // One pass, no intermediate object per field: this runs on every request that carries a cookie.
+  // One pass, no intermediate object per field: this runs on every request that carries a cookie. The scratch
+  // array is reused (decoding is synchronous, so no two decodes share it at once).
   const values = new Map<string, string>()
-  const raw: (string | undefined)[] = new Array<string | undefined>(SLOT.size)
+  const raw = scratch.fill(undefined)
   for (let i = 0; i + 1 < flat.length; i += 2) {
     const name = flat[i] as string
     const value = flat[i + 1] as string

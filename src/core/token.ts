@@ -55,11 +55,21 @@ export function randomTag(): string {
 
 /** The slot tag of a user's sessions: the first 3 hex chars of SHA-256 of the user id. */
 export function tagForUser(userId: string): string {
-  const digest = oneShot
-    ? oneShot('sha256', userId, 'hex')
-    : createHash('sha256').update(userId).digest('hex')
-  return digest.slice(0, 3)
+  let tag = recentTags.get(userId)
+  if (tag === undefined) {
+    const digest = oneShot
+      ? oneShot('sha256', userId, 'hex')
+      : createHash('sha256').update(userId).digest('hex')
+    tag = digest.slice(0, 3)
+    // The load path checks every signed-in session's tag: remember the active users' tags (bounded).
+    if (recentTags.size >= RECENT_TAGS) recentTags.clear()
+    recentTags.set(userId, tag)
+  }
+  return tag
 }
+
+const RECENT_TAGS = 10_000
+const recentTags = new Map<string, string>()
 
 /**
  * Checks a cookie value's format. Anything that is not exactly a token we could have issued is rejected here,

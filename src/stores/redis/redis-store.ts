@@ -107,8 +107,16 @@ export class RedisStore implements SessionStore, AdminStore {
 
   load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
     const limits = this.#loadLimits(policy)
-    const args = [this.keys.userIndexPrefix(ref.tag), ref.hash, ...limits, ipAddress ?? '']
-    return this.#runner.run(scripts.load, [this.keys.session(ref)], args, { read: loadResult })
+    const args = [
+      this.keys.userIndexPrefix(ref.tag),
+      ref.hash,
+      limits[0],
+      limits[1],
+      limits[2],
+      limits[3],
+      ipAddress ?? '',
+    ]
+    return this.#runner.run(scripts.load, [this.keys.session(ref)], args, LOAD)
   }
 
   /** load.lua's limit arguments, as strings: computed once per policy, since a load runs on every request. */
@@ -363,6 +371,8 @@ function loadResult(reply: unknown): LoadResult {
   if (fields.length !== Number(list[2])) return { status: 'invalid', reason: 'corrupt' }
   return { status: 'found', fields }
 }
+
+const LOAD = Object.freeze({ read: loadResult })
 
 const APPLIED: SaveResult = Object.freeze({ status: 'applied' })
 const GONE: SaveResult = Object.freeze({ status: 'gone' })

@@ -110,13 +110,17 @@ export class ScriptRunner {
         command[1] = script.source
         this.#send(routeKey, command).then(onReply, onError)
       }
-      const start = (): void => {
-        command[3 + keys.length] = this.#clock.deadline(call.sentAt, this.#deadlines.timeoutMs)
+      const deadlineArg = 3 + keys.length
+      if (this.#clock.known) {
+        command[deadlineArg] = this.#clock.deadline(call.sentAt, this.#deadlines.timeoutMs)
         this.#send(routeKey, command).then(onReply, onError)
+        return
       }
       // Until the server's clock is known, a call could not carry a deadline: learn it first (once).
-      if (this.#clock.known) start()
-      else this.#syncClock().then(start, fail)
+      this.#syncClock().then(() => {
+        command[deadlineArg] = this.#clock.deadline(call.sentAt, this.#deadlines.timeoutMs)
+        this.#send(routeKey, command).then(onReply, onError)
+      }, fail)
     })
   }
 

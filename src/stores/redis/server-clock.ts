@@ -16,9 +16,11 @@ const DRIFT_PER_MS = 1e-4
 /** Slack on top of the estimate's error, for the time the script itself takes to start. */
 const SAFETY_MS = 2
 
+const ORIGIN = performance.timeOrigin
+
 /** Wall-clock milliseconds that never jump back (NTP steps move Date.now(), not this). */
 export function localNow(): number {
-  return performance.timeOrigin + performance.now()
+  return ORIGIN + performance.now()
 }
 
 export class ServerClock {
