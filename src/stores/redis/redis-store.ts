@@ -9,6 +9,7 @@ import type {
   InspectedSession,
   ScannedSession,
   SessionScanBatch,
+  UserScanBatch,
 } from '../../admin/admin-store.js'
 import { InvalidOptionsError } from '../../core/errors.js'
 import type {
@@ -25,7 +26,7 @@ import type {
 } from '../../core/store.js'
 import { LISTED_FIELDS } from '../../core/stored-fields.js'
 import type { SessionRef } from '../../core/token.js'
-import type { UserRef } from '../../core/user-id.js'
+import { toUserRef, type UserRef } from '../../core/user-id.js'
 import { Deadlines, storeError } from './deadline.js'
 import { KeyLayout } from './keys.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
@@ -214,7 +215,14 @@ export class RedisStore implements SessionStore, AdminStore {
   async inspect(ref: SessionRef): Promise<InspectedSession | undefined> {
     const key = this.keys.session(ref)
     const [type, ttl] = await this.#call(key, ['TYPE', key], ['PTTL', key])
-    if (type !== 'hash') return undefined
+    if (type === 'none') return undefined
+    if (type !== 'hash') {
+      return {
+        fields: [],
+        ttlMs: Number(ttl),
+        foreign: { key, reason: `holds a ${String(type)}, not a hash` },
+      }
+    }
     const fields = hashPairs(await this.#send(key, ['HGETALL', key]))
     return fields.length === 0 ? undefined : { fields, ttlMs: Number(ttl) }
   }
@@ -225,36 +233,69 @@ export class RedisStore implements SessionStore, AdminStore {
       const foreign: ForeignKey[] = []
       await Promise.all(
         keys.map(async (key) => {
-          const ref = this.keys.parseSessionKey(key)
-          if (!ref) {
-            foreign.push({ key, reason: 'not a session key name' })
-            return
-          }
-          // One key of another type must not fail the whole walk (WRONGTYPE): report it and go on.
-          let values: unknown[]
-          try {
-            values = asArray(await this.#send(key, ['HMGET', key, ...LISTED_FIELDS]))
-          } catch (error) {
-            foreign.push({ key, reason: error instanceof Error ? error.message : String(error) })
-            return
-          }
-          const fields: [string, string][] = []
-          LISTED_FIELDS.forEach((name, i) => {
-            const value = values[i]
-            if (typeof value === 'string') fields.push([name, value])
-          })
-          if (fields.length > 0) sessions.push({ ref, fields })
+          const found = await this.#scannedSession(key)
+          if (found && 'reason' in found) foreign.push(found)
+          else if (found) sessions.push(found)
         }),
       )
       await visit({ sessions, foreign })
     })
   }
 
-  async scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void> {
-    await this.#scan(this.keys.userIndexPattern, async (keys) => {
-      const users = keys.map((key) => this.keys.parseUserIndexKey(key)).filter((u) => u !== undefined)
-      await visit(users)
+  /** One key of a session walk: its listed fields, a foreign key, or nothing (it expired meanwhile). */
+  async #scannedSession(key: string): Promise<ScannedSession | ForeignKey | undefined> {
+    const ref = this.keys.parseSessionKey(key)
+    if (!ref) return { key, reason: 'not a session key name' }
+    // One key of another type must not fail the whole walk (WRONGTYPE): report it and go on.
+    let values: unknown[]
+    try {
+      values = asArray(await this.#send(key, ['HMGET', key, ...LISTED_FIELDS]))
+    } catch (error) {
+      const type = await this.#send(key, ['TYPE', key]).catch(() => undefined)
+      const reason = typeof type === 'string' ? `holds a ${type}, not a hash` : errorMessage(error)
+      return { key, reason }
+    }
+    const fields: [string, string][] = []
+    LISTED_FIELDS.forEach((name, i) => {
+      const value = values[i]
+      if (typeof value === 'string') fields.push([name, value])
     })
+    if (fields.length > 0) return { ref, fields }
+    // No metadata at all: either the key expired since SCAN saw it, or it is a hash sessionkit did not write.
+    const exists = Number(await this.#send(key, ['EXISTS', key]))
+    return exists === 1 ? { key, reason: 'a hash without session metadata' } : undefined
+  }
+
+  async scanUsers(visit: (batch: UserScanBatch) => void | Promise<void>): Promise<void> {
+    await this.#scan(this.keys.userIndexPattern, async (keys) => {
+      const users: string[] = []
+      const foreign: ForeignKey[] = []
+      await Promise.all(
+        keys.map(async (key) => {
+          const found = await this.#scannedUser(key)
+          if (typeof found === 'string') users.push(found)
+          else if (found) foreign.push(found)
+        }),
+      )
+      await visit({ users, foreign })
+    })
+  }
+
+  /** One key of an index walk: its user, a foreign key, or nothing (it expired meanwhile). */
+  async #scannedUser(key: string): Promise<string | ForeignKey | undefined> {
+    const userId = this.keys.parseUserIndexKey(key)
+    let user: UserRef | undefined
+    try {
+      user = userId === undefined ? undefined : toUserRef(userId)
+    } catch {
+      user = undefined
+    }
+    if (!user) return { key, reason: 'the user id in the key name does not decode' }
+    // An index under another slot than its user's is never read by sessionkit: planted, not ours.
+    if (this.keys.userIndex(user) !== key) return { key, reason: "not in its user's slot" }
+    const type = await this.#send(key, ['TYPE', key])
+    if (type === 'zset') return user.id
+    return type === 'none' ? undefined : { key, reason: `holds a ${String(type)}, not a sorted set` }
   }
 
   async ping(): Promise<void> {
