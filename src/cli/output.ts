@@ -101,10 +101,12 @@ export function formatList(result: ListResult, now = Date.now()): string {
       s.id,
       formatAgo(s.lastSeenAt, now),
       s.ipAddress,
-      (s.impersonated ? 'impersonated: ' : '') + browserOnOs(s.browser, s.os),
+      (s.impersonated ? '* ' : '') + browserOnOs(s.browser, s.os),
     ])
+    const impersonated = result.sessions.filter((s) => s.impersonated).length
     out = formatTable(['ID', 'LAST SEEN', 'IP ADDRESS', 'DEVICE'], rows, TERMINAL_WIDTH)
-    out += `${n} session${n === 1 ? '' : 's'} of user ${user}\n`
+    out += `${n} session${n === 1 ? '' : 's'} of user ${user}`
+    out += impersonated > 0 ? ` (* ${impersonated} impersonated by an admin)\n` : '\n'
   }
   return out + formatSkipped(result.skipped)
 }

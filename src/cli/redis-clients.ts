@@ -151,6 +151,9 @@ function ioredisOpener(module: object): ClientOpener {
   const failFast = {
     connectTimeout: CONNECT_TIMEOUT_MS,
     maxRetriesPerRequest: 0,
+    // After a failed connect, ioredis waits this long for the dead socket to close before destroying it, which
+    // kept the process alive for 2 s (its default) after an "unreachable" error.
+    disconnectTimeout: 100,
     // RESP2: the same reply shapes as the node-redis client above.
     protocol: 2,
   }
