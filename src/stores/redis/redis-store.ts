@@ -291,8 +291,9 @@ export class RedisStore implements SessionStore, AdminStore {
       user = undefined
     }
     if (!user) return { key, reason: 'the user id in the key name does not decode' }
-    // An index under another slot than its user's is never read by sessionkit: planted, not ours.
-    if (this.keys.userIndex(user) !== key) return { key, reason: "not in its user's slot" }
+    // An index under another slot (or spelling) than its user's is never read by sessionkit: planted, not ours.
+    if (this.keys.userIndex(user) !== key)
+      return { key, reason: "not in its user's slot (or not its spelling)" }
     const type = await this.#send(key, ['TYPE', key])
     if (type === 'zset') return user.id
     return type === 'none' ? undefined : { key, reason: `holds a ${String(type)}, not a sorted set` }
