@@ -3,6 +3,9 @@
  * without touching it, and walking the whole keyspace. Kept apart from `SessionStore` so that the per-request code
  * never sees (or depends on) keyspace walks. `RedisStore` and `MemoryStore` implement both ports.
  *
+ * Admin tools must survive whatever else lives in the keyspace: a key of another type or with a name sessionkit
+ * never writes is reported as a {@link ForeignKey} and skipped, never an error that stops the walk.
+ *
  * @module
  */
 import type { SessionRef } from '../core/token.js'
@@ -13,6 +16,11 @@ export interface InspectedSession {
   readonly fields: StoredFields
   /** Time to live in ms; negative when the backend reports none. */
   readonly ttlMs: number
+  /**
+   * Set when the key exists but is not what sessionkit writes (e.g. it holds a string): `fields` is then empty
+   * and the key must be left alone.
+   */
+  readonly foreign?: ForeignKey | undefined
 }
 
 /** What a walk over all sessions reports for each one (metadata fields only, never the data). */
@@ -32,13 +40,20 @@ export interface SessionScanBatch {
   readonly foreign: readonly ForeignKey[]
 }
 
+export interface UserScanBatch {
+  /** Users whose index is a well-formed key of the right type. */
+  readonly users: readonly string[]
+  /** Index-like keys that are not (another type, an undecodable user id, the wrong slot). */
+  readonly foreign: readonly ForeignKey[]
+}
+
 export interface AdminStore {
   /** Reads a session without touching it (no TTL slide, no last-seen update). */
   inspect(ref: SessionRef): Promise<InspectedSession | undefined>
   /** Walks every session (metadata fields only), in batches. A key may be reported twice; dedupe by ref id. */
   scanSessions(visit: (batch: SessionScanBatch) => void | Promise<void>): Promise<void>
   /** Walks every user that has an index, in batches. A user may be reported twice. */
-  scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void>
+  scanUsers(visit: (batch: UserScanBatch) => void | Promise<void>): Promise<void>
   /** Resolves when the store answers; rejects with StoreUnavailableError otherwise. */
   ping(): Promise<void>
 }

@@ -1,18 +1,19 @@
 /**
  * Connecting the CLI to Redis: one node (`--redis URL`, else `REDIS_URL`, else `redis://127.0.0.1:6379`) or a
- * Cluster (`--cluster host:port,...`). The connection fails fast (short connect timeout, no reconnect loop) so an
- * unreachable Redis ends the process with exit code 3 in about a second, and it is always closed afterwards.
+ * Cluster (`--cluster host:port,...`), with whichever Redis client the project has installed (`./redis-clients.ts`).
+ * The connection fails fast so an unreachable Redis ends the process with exit code 3 in about a second, a Cluster
+ * node given to `--redis` is refused with a pointer to `--cluster` (exit 2), and the client is always closed.
  *
  * @module
  */
-import { createClient, createCluster } from '@redis/client'
 import { KeyLayout, DEFAULT_PREFIX } from '../stores/redis/keys.js'
 import { RedisStore } from '../stores/redis/redis-store.js'
 import { CliError, EXIT, errorMessage, firstLine, usageError } from './errors.js'
+import { CONNECT_TIMEOUT_MS, loadClient, type OpenClient } from './redis-clients.js'
+
+export { CONNECT_TIMEOUT_MS } from './redis-clients.js'
 
 export const DEFAULT_REDIS_URL = 'redis://127.0.0.1:6379'
-/** How long connecting may take before the CLI gives up (exit 3). */
-export const CONNECT_TIMEOUT_MS = 2000
 /** Deadline of one store call. Admin scripts over a large index may take longer than a request's. */
 export const COMMAND_TIMEOUT_MS = 10_000
 
@@ -103,62 +104,46 @@ function redact(url: URL): string {
 }
 
 /**
- * Connects to the target and returns a store on it.
+ * Connects to the target with the installed client and returns a store on it.
  *
- * @throws {CliError} exit 3 when Redis cannot be reached
+ * @throws {CliError} exit 3 when Redis cannot be reached or no client is installed; exit 2 when `--redis` names a
+ *   Cluster node
  */
-export async function connect(target: Target): Promise<Connection> {
-  // RESP2: flat array replies (HGETALL as [field, value, ...]), which is what RedisStore.inspect parses; with
-  // node-redis 6's default RESP3 it receives an object and reports every session as missing.
-  const socket = { connectTimeout: CONNECT_TIMEOUT_MS, reconnectStrategy: false as const }
-  let lastError: unknown
-  const onError = (error: unknown): void => {
-    lastError = error
-  }
-  if (target.kind === 'single') {
-    let client: ReturnType<typeof createClient>
-    try {
-      client = createClient({ url: target.url, socket, disableOfflineQueue: true, RESP: 2 })
-    } catch (error) {
-      throw usageError(`invalid Redis URL ${target.display}: ${errorMessage(error)}`)
-    }
-    client.on('error', onError)
-    try {
-      await client.connect()
-    } catch (error) {
-      client.destroy()
-      throw unreachable(target, error ?? lastError)
-    }
-    return {
-      store: new RedisStore({ client, prefix: target.prefix, timeoutMs: COMMAND_TIMEOUT_MS }),
-      target,
-      close: () =>
-        closeQuietly(
-          () => client.close(),
-          () => client.destroy(),
-        ),
-    }
-  }
-  const cluster = createCluster({
-    RESP: 2,
-    rootNodes: target.urls.map((url) => ({ url })),
-    defaults: { socket, disableOfflineQueue: true },
-  })
-  cluster.on('error', onError)
+export async function connect(
+  target: Target,
+  env: Readonly<Record<string, string | undefined>> = {},
+): Promise<Connection> {
+  const open = await loadClient(env)
+  let opened: OpenClient
   try {
-    await cluster.connect()
+    opened = await open(target.kind === 'single' ? { kind: 'single', url: target.url } : target)
   } catch (error) {
-    cluster.destroy()
-    throw unreachable(target, lastError ?? error)
+    throw unreachable(target, error)
   }
-  return {
-    store: new RedisStore({ client: cluster, prefix: target.prefix, timeoutMs: COMMAND_TIMEOUT_MS }),
+  const connection: Connection = {
+    store: new RedisStore({ client: opened.client, prefix: target.prefix, timeoutMs: COMMAND_TIMEOUT_MS }),
     target,
-    close: () =>
-      closeQuietly(
-        () => cluster.close(),
-        () => cluster.destroy(),
-      ),
+    close: () => closeQuietly(opened),
+  }
+  if (target.kind === 'single' && (await isClusterNode(connection.store))) {
+    await connection.close()
+    const address = new URL(target.url).host
+    throw usageError(`${target.display} is a Redis Cluster node: use --cluster ${address} instead of --redis`)
+  }
+  return connection
+}
+
+/**
+ * Whether a node runs in Cluster mode. Through `--redis`, a plain client would see only that node's share of the
+ * keys (stats would silently count a third of them) and get MOVED for the rest.
+ */
+async function isClusterNode(store: RedisStore): Promise<boolean> {
+  try {
+    const info = await store.redis.send(undefined, ['INFO', 'cluster'])
+    return typeof info === 'string' && /^cluster_enabled:1\s*$/m.test(info)
+  } catch {
+    // INFO may be renamed or refused (managed Redis): the MOVED check in toCliError still catches the mistake.
+    return false
   }
 }
 
@@ -170,12 +155,12 @@ function unreachable(target: Target, error: unknown): CliError {
   )
 }
 
-async function closeQuietly(close: () => Promise<void>, destroy: () => void): Promise<void> {
+async function closeQuietly(client: OpenClient): Promise<void> {
   let timer: NodeJS.Timeout | undefined
   let closed = false
   try {
     await Promise.race([
-      close().then(() => {
+      client.close().then(() => {
         closed = true
       }),
       new Promise<void>((resolve) => {
@@ -189,7 +174,7 @@ async function closeQuietly(close: () => Promise<void>, destroy: () => void): Pr
   }
   if (closed) return
   try {
-    destroy()
+    client.destroy()
   } catch {
     // Already closed.
   }

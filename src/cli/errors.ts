@@ -17,18 +17,6 @@ import {
   StoreUnavailableError,
 } from '../core/errors.js'
 import { toUserRef, type UserRef } from '../core/user-id.js'
-import {
-  ClientClosedError,
-  ClientOfflineError,
-  ConnectionTimeoutError,
-  ErrorReply,
-  MaxCommandRedirectionsError,
-  ReconnectStrategyError,
-  RootNodesUnavailableError,
-  SocketClosedUnexpectedlyError,
-  SocketTimeoutError,
-  TimeoutError,
-} from '@redis/client'
 
 export const EXIT = Object.freeze({ ok: 0, notFound: 1, usage: 2, unavailable: 3 })
 
@@ -71,6 +59,10 @@ export function unavailableError(message: string, cause?: unknown): CliError {
 /** Maps anything thrown while running a command to a CliError: the only kind of failure the CLI reports. */
 export function toCliError(error: unknown): CliError {
   if (error instanceof CliError) return error
+  const moved = movedTo(error)
+  if (moved !== undefined) {
+    return usageError(`a Redis Cluster answered (MOVED to ${moved}): connect with --cluster ${moved}`)
+  }
   if (error instanceof StoreUnavailableError) return unavailableError(error.message, error)
   if (
     error instanceof InvalidUserIdError ||
@@ -83,27 +75,46 @@ export function toCliError(error: unknown): CliError {
   return new CliError(EXIT.notFound, `internal error: ${firstLine(errorMessage(error))}`, { cause: error })
 }
 
-/** Errors of the Redis client itself: connection lost or refused, timeouts, server error replies. */
+/** The `host:port` of a MOVED or ASK redirection anywhere in the error's chain: a Cluster node behind --redis. */
+function movedTo(error: unknown): string | undefined {
+  for (let e = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
+    const match = /\b(?:MOVED|ASK) \d+ (\S+:\d+)/.exec(e.message)
+    if (match) return match[1]
+  }
+  return undefined
+}
+
+/**
+ * Errors of a Redis client itself: connection lost or refused, timeouts, server error replies. Told apart by class
+ * name, since the CLI loads whichever client is installed (node-redis leaves `name` as "Error").
+ */
 function isRedisFailure(error: unknown): boolean {
-  if (REDIS_ERRORS.some((type) => error instanceof type)) return true
+  if (!(error instanceof Error)) return false
   return (
-    error instanceof Error &&
+    REDIS_ERROR_NAMES.has(error.name) ||
+    REDIS_ERROR_NAMES.has(error.constructor.name) ||
     /\b(ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND|EPIPE)\b/.test(error.message)
   )
 }
 
-const REDIS_ERRORS: readonly (abstract new (...args: never[]) => Error)[] = [
-  ErrorReply,
-  ConnectionTimeoutError,
-  SocketTimeoutError,
-  ClientClosedError,
-  ClientOfflineError,
-  SocketClosedUnexpectedlyError,
-  RootNodesUnavailableError,
-  ReconnectStrategyError,
-  TimeoutError,
-  MaxCommandRedirectionsError,
-]
+const REDIS_ERROR_NAMES: ReadonlySet<string> = new Set([
+  // node-redis
+  'ErrorReply',
+  'ConnectionTimeoutError',
+  'SocketTimeoutError',
+  'ClientClosedError',
+  'ClientOfflineError',
+  'SocketClosedUnexpectedlyError',
+  'RootNodesUnavailableError',
+  'ReconnectStrategyError',
+  'TimeoutError',
+  'MaxCommandRedirectionsError',
+  // ioredis
+  'ReplyError',
+  'MaxRetriesPerRequestError',
+  'ClusterAllFailedError',
+  'RedisError',
+])
 
 export function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error)

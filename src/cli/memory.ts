@@ -4,10 +4,11 @@
  *
  * @module
  */
-import { StoreUnavailableError } from '../core/errors.js'
 import { toUserRef } from '../core/user-id.js'
 import type { RedisStore } from '../stores/redis/redis-store.js'
+import type { SkippedCollector } from '../admin/skipped.js'
 import { Reservoir } from '../admin/stats.js'
+import { sendRaw } from './raw-redis.js'
 
 /** Memory of one key family, estimated from a sample. */
 export interface FamilyMemory {
@@ -31,25 +32,27 @@ export interface SampleMemoryOptions {
   readonly sessionKeys: Reservoir<string>
   /** Most index keys to sample. Default: the session sample's size. */
   readonly samples?: number
+  /** Where index keys that are not sessionkit's are reported. */
+  readonly skipped: SkippedCollector
+  /** Called after every batch of the index walk with the number of indexes seen so far. */
+  readonly onProgress?: ((indexes: number) => void) | undefined
 }
 
 /**
  * Estimates the memory of session keys and user index keys with `MEMORY USAGE` over random samples. Index keys
- * are found with `scanUsers` (SCAN on every master).
+ * are found with `scanUsers` (SCAN on every master); foreign ones are skipped and reported.
  */
 export async function sampleMemory(store: RedisStore, options: SampleMemoryOptions): Promise<MemoryStats> {
   const indexKeys = new Reservoir<string>(options.samples ?? options.sessionKeys.size)
   const seenUsers = new Set<string>()
-  await store.scanUsers((users) => {
-    for (const userId of users) {
+  await store.scanUsers((batch) => {
+    options.skipped.addAll(batch.foreign)
+    for (const userId of batch.users) {
       if (seenUsers.has(userId)) continue
       seenUsers.add(userId)
-      try {
-        indexKeys.offer(store.keys.userIndex(toUserRef(userId)))
-      } catch {
-        // An index key whose user id the library would refuse: not one of ours.
-      }
+      indexKeys.offer(store.keys.userIndex(toUserRef(userId)))
     }
+    options.onProgress?.(indexKeys.seen)
   })
   return {
     sessions: await measure(store, options.sessionKeys),
@@ -66,7 +69,7 @@ async function measure(store: RedisStore, sample: Reservoir<string>): Promise<Fa
     const replies = await Promise.all(
       sample.items
         .slice(i, i + MEMORY_BATCH)
-        .map((key) => withDeadline(store.redis.send(key, ['MEMORY', 'USAGE', key, 'SAMPLES', '0']))),
+        .map((key) => sendRaw(store.redis, key, ['MEMORY', 'USAGE', key, 'SAMPLES', '0'])),
     )
     for (const reply of replies) {
       // A key that expired between SCAN and now answers null.
@@ -78,24 +81,4 @@ async function measure(store: RedisStore, sample: Reservoir<string>): Promise<Fa
   }
   const averageBytes = sampled === 0 ? 0 : Math.round(total / sampled)
   return { keys: sample.seen, sampled, averageBytes, estimatedBytes: averageBytes * sample.seen }
-}
-
-const MEMORY_TIMEOUT_MS = 10_000
-
-async function withDeadline<T>(work: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined
-  try {
-    return await Promise.race([
-      work,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          reject(
-            new StoreUnavailableError(`redis MEMORY USAGE did not answer within ${MEMORY_TIMEOUT_MS} ms`),
-          )
-        }, MEMORY_TIMEOUT_MS)
-      }),
-    ])
-  } finally {
-    clearTimeout(timer)
-  }
 }

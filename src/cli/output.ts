@@ -10,40 +10,68 @@ import type { ListResult } from './commands/list.js'
 import type { RevokeResult } from './commands/revoke.js'
 import type { ShowResult } from './commands/show.js'
 import type { StatsResult } from './commands/stats.js'
+import type { SkippedKeys } from '../admin/skipped.js'
 import type { Tally } from '../admin/stats.js'
 import type { FamilyMemory } from './memory.js'
 
-/** The result as pretty-printed JSON, with a trailing newline. */
+/**
+ * The result as pretty-printed JSON, with a trailing newline. JSON already escapes C0 controls; the other
+ * characters a terminal acts on (DEL, C1 controls such as the 8-bit CSI, bidi overrides and isolates, the line
+ * and paragraph separators) are escaped too, so `--json` piped to a terminal shows a hostile User-Agent or user id
+ * as text. The escapes are plain JSON: parsing gives back the stored value unchanged.
+ */
 export function formatJson(result: unknown): string {
-  return `${JSON.stringify(result, null, 2)}\n`
+  // Outside its strings, JSON.stringify writes only punctuation, digits and its own indentation, so every match
+  // is inside a string, where `\uXXXX` is a valid escape.
+  return `${JSON.stringify(result, null, 2).replace(JSON_UNSAFE, (ch) => `\\u${hex4(ch)}`)}\n`
+}
+
+// C0, DEL and C1 controls; ALM, LRM, RLM; the line and paragraph separators; bidi embeddings, overrides, isolates.
+// eslint-disable-next-line no-control-regex -- matching control characters is the point
+const TERMINAL_UNSAFE = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g
+// The same but C0, which JSON.stringify already escapes inside strings (and uses as indentation outside them).
+const JSON_UNSAFE = /[\u007f-\u009f\u061c\u200e\u200f\u2028-\u202e\u2066-\u2069]/g
+
+function hex4(ch: string): string {
+  return ch.charCodeAt(0).toString(16).padStart(4, '0')
 }
 
 /**
- * Escapes control characters (C0, DEL, C1, and the bidi controls), so a value stored in Redis can neither move
+ * Escapes the characters a terminal acts on (see {@link formatJson}), so a value stored in Redis can neither move
  * the cursor, recolour the terminal nor reorder the text around it.
  */
 export function sanitize(text: string): string {
-  // eslint-disable-next-line no-control-regex -- matching control characters is the point
-  return text.replace(/[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, (ch) => {
+  return text.replace(TERMINAL_UNSAFE, (ch) => {
     const code = ch.charCodeAt(0)
-    return code < 0x100
-      ? `\\x${code.toString(16).padStart(2, '0')}`
-      : `\\u${code.toString(16).padStart(4, '0')}`
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${hex4(ch)}`
   })
 }
 
 /** Columns padded to their widest cell, separated by two spaces; empty cells show `-`. */
-export function formatTable(headers: readonly string[], rows: readonly (readonly string[])[]): string {
+export function formatTable(
+  headers: readonly string[],
+  rows: readonly (readonly string[])[],
+  maxWidth = Infinity,
+): string {
   const cells = rows.map((row) => headers.map((_, i) => cell(row[i])))
   const widths = headers.map((header, i) =>
     Math.max(header.length, ...cells.map((row) => (row[i] ?? '').length)),
   )
+  // Only the last column gives way to a narrow terminal: the others (ids, addresses) are copied whole.
+  const last = headers.length - 1
+  const room = Math.max(MIN_LAST_COLUMN, maxWidth - widths.slice(0, last).reduce((a, w) => a + w + 2, 0))
   const line = (row: readonly string[]): string =>
     row
-      .map((text, i) => (i === row.length - 1 ? text : text.padEnd(widths[i] ?? 0)))
+      .map((text, i) => (i === last ? truncate(text, room) : text.padEnd(widths[i] ?? 0)))
       .join('  ')
       .trimEnd()
   return [line(headers), ...cells.map(line)].join('\n') + '\n'
+}
+
+const MIN_LAST_COLUMN = 12
+
+function truncate(text: string, width: number): string {
+  return text.length <= width ? text : `${text.slice(0, width - 1)}…`
 }
 
 function cell(value: string | undefined): string {
@@ -60,46 +88,62 @@ function formatPairs(pairs: readonly (readonly [string, string])[], indent = '')
   )
 }
 
-export function formatList(result: ListResult): string {
-  if (result.sessions.length === 0) return `no sessions for user ${sanitize(JSON.stringify(result.userId))}\n`
-  const rows = result.sessions.map((s) => [
-    s.id,
-    String(s.current),
-    s.browser,
-    s.os,
-    s.deviceType,
-    s.deviceName,
-    s.ipAddress,
-    s.signedInAt,
-    s.lastSeenAt,
-    s.expiresAt,
-    s.impersonated ? 'yes' : 'no',
-  ])
-  const table = formatTable(
-    [
-      'ID',
-      'CURRENT',
-      'BROWSER',
-      'OS',
-      'DEVICE TYPE',
-      'DEVICE NAME',
-      'IP ADDRESS',
-      'SIGNED IN',
-      'LAST SEEN',
-      'EXPIRES',
-      'IMPERSONATED',
-    ],
-    rows,
-  )
+/** The width `list` fits its table in. */
+export const TERMINAL_WIDTH = 80
+
+/** The `list` table: what tells sessions apart at a glance, in 80 columns; everything else is in `show`/`--json`. */
+export function formatList(result: ListResult, now = Date.now()): string {
+  const user = sanitize(JSON.stringify(result.userId))
   const n = result.sessions.length
-  return `${table}${n} session${n === 1 ? '' : 's'} of user ${sanitize(JSON.stringify(result.userId))}\n`
+  let out = `no sessions for user ${user}\n`
+  if (n > 0) {
+    const rows = result.sessions.map((s) => [
+      s.id,
+      formatAgo(s.lastSeenAt, now),
+      s.ipAddress,
+      (s.impersonated ? '* ' : '') + browserOnOs(s.browser, s.os),
+    ])
+    const impersonated = result.sessions.filter((s) => s.impersonated).length
+    out = formatTable(['ID', 'LAST SEEN', 'IP ADDRESS', 'DEVICE'], rows, TERMINAL_WIDTH)
+    out += `${n} session${n === 1 ? '' : 's'} of user ${user}`
+    out += impersonated > 0 ? ` (* ${impersonated} impersonated by an admin)\n` : '\n'
+  }
+  return out + formatSkipped(result.skipped)
+}
+
+function browserOnOs(browser: string, os: string): string {
+  if (browser === '' && os === '') return ''
+  return os === '' ? browser : `${browser === '' ? 'unknown browser' : browser} on ${os}`
+}
+
+/** `just now`, `12m ago`, `3h ago`, `2d ago`. */
+export function formatAgo(iso: string, now: number): string {
+  const seconds = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000))
+  if (!Number.isFinite(seconds)) return ''
+  if (seconds < 60) return 'just now'
+  if (seconds < 3600) return `${Math.floor(seconds / 60)}m ago`
+  if (seconds < 86400) return `${Math.floor(seconds / 3600)}h ago`
+  return `${Math.floor(seconds / 86400)}d ago`
+}
+
+/** The skipped keys of a walk: nothing when there were none. */
+export function formatSkipped(skipped: SkippedKeys): string {
+  if (skipped.count === 0) return ''
+  const listed = skipped.keys.length < skipped.count ? ` (first ${skipped.keys.length} listed)` : ''
+  return (
+    `\nskipped ${skipped.count} key${skipped.count === 1 ? '' : 's'} not written by sessionkit${listed}\n` +
+    formatPairs(
+      skipped.keys.map((k) => [k.key, k.reason]),
+      '  ',
+    )
+  )
 }
 
 export function formatShow(result: ShowResult): string {
   const ttl = result.ttlSeconds === null ? 'none (the key never expires)' : formatDuration(result.ttlSeconds)
   let out = formatPairs([
     ['id', result.id],
-    ['user', result.userId ?? '(anonymous)'],
+    ['user', result.userId ?? (result.anonymous ? '(anonymous)' : '(does not decode: see below)')],
     ['impersonator', result.impersonator ?? ''],
     ['created', result.createdAt ?? ''],
     ['signed in', result.signedInAt ?? ''],
@@ -125,9 +169,9 @@ export function formatShow(result: ShowResult): string {
     out += formatValues(values)
   }
   if (result.invalidValues.length > 0) {
-    out += `\nnot valid JSON (${result.invalidValues.length} fields)\n`
+    out += `\nfields that do not decode (${result.invalidValues.length})\n`
     out += formatPairs(
-      result.invalidValues.map((v) => [v.field, v.raw]),
+      result.invalidValues.map((v) => [v.field, `${v.reason}: ${v.raw}`]),
       '  ',
     )
   }
@@ -163,7 +207,8 @@ export function formatCleanup(result: CleanupResult): string {
       ['users checked', String(result.users)],
       [`index entries ${verb}`, String(result.pruned)],
       [`sessions ${evict} (over ${result.maxSessions})`, String(result.evicted)],
-    ])
+    ]) +
+    formatSkipped(result.skipped)
   )
 }
 
@@ -198,7 +243,7 @@ export function formatStats(result: StatsResult): string {
       result.topUsers.map((u) => [u.userId, String(u.sessions)]),
     )
   }
-  return out
+  return out + formatSkipped(result.skipped)
 }
 
 function section(title: string, tallies: readonly Tally[]): string {

@@ -9,7 +9,7 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander'
 import { cleanupCommand, checkCleanupOptions } from './commands/cleanup.js'
 import { checkListOptions, listCommand } from './commands/list.js'
 import { checkRevokeOptions, revokeCommand } from './commands/revoke.js'
-import { checkShowOptions, showCommand } from './commands/show.js'
+import { SESSION_ID_FORMAT, checkShowOptions, showCommand } from './commands/show.js'
 import { checkStatsOptions, statsCommand } from './commands/stats.js'
 import { connect, resolveTarget, type CliContext, type ConnectionOptions } from './connect.js'
 import { EXIT, firstLine, toCliError, type ExitCode } from './errors.js'
@@ -51,6 +51,7 @@ export async function run(argv: readonly string[], io: CliIo): Promise<ExitCode>
   }
 }
 
+/** The command line: global options, then one command per admin operation. */
 export function buildProgram(io: CliIo): Command {
   const program = new Command('sessionkit')
     .description('Inspect, revoke and clean up sessionkit sessions in Redis.')
@@ -63,8 +64,18 @@ export function buildProgram(io: CliIo): Command {
     .configureOutput({
       writeOut: (text) => io.stdout(text),
       writeErr: (text) => io.stderr(text),
+      // Commander's own errors get the same one-line `sessionkit: ` form as every other error.
+      outputError: (text, write) => write(`sessionkit: ${sanitize(oneLine(text.replace(/^error: /, '')))}\n`),
     })
+  addListCommand(program, io)
+  addShowCommand(program, io)
+  addRevokeCommand(program, io)
+  addCleanupCommand(program, io)
+  addStatsCommand(program, io)
+  return program
+}
 
+function addListCommand(program: Command, io: CliIo): void {
   program
     .command('list')
     .description("list a user's sessions")
@@ -73,20 +84,24 @@ export function buildProgram(io: CliIo): Command {
       checkListOptions(options)
       await execute(io, command, (ctx) => listCommand(ctx, options), formatList)
     })
+}
 
+function addShowCommand(program: Command, io: CliIo): void {
   program
     .command('show')
     .description("show one session's metadata, data and TTL")
-    .argument('<SESSION_ID>', 'session id (<tag>.<64 hex>), as `list` shows it')
+    .argument('<SESSION_ID>', `session id (${SESSION_ID_FORMAT}), as \`list\` shows it`)
     .action(async (sessionId: string, _options: object, command: Command) => {
       checkShowOptions({ sessionId })
       await execute(io, command, (ctx) => showCommand(ctx, { sessionId }), formatShow)
     })
+}
 
+function addRevokeCommand(program: Command, io: CliIo): void {
   program
     .command('revoke')
     .description('revoke one session, or all sessions of a user')
-    .argument('[SESSION_ID]', 'the session to revoke')
+    .argument('[SESSION_ID]', `the session to revoke (${SESSION_ID_FORMAT})`)
     .option('-u, --user <id>', "revoke this user's sessions (all of them without SESSION_ID)")
     .option('--except <SESSION_ID>', 'with --user: keep this session')
     .action(
@@ -100,7 +115,9 @@ export function buildProgram(io: CliIo): Command {
         await execute(io, command, (ctx) => revokeCommand(ctx, input), formatRevoke)
       },
     )
+}
 
+function addCleanupCommand(program: Command, io: CliIo): void {
   program
     .command('cleanup')
     .description('prune stale index entries and enforce the per-user cap (one user, or all users)')
@@ -112,7 +129,9 @@ export function buildProgram(io: CliIo): Command {
       checkCleanupOptions(input)
       await execute(io, command, (ctx) => cleanupCommand(ctx, input), formatCleanup)
     })
+}
 
+function addStatsCommand(program: Command, io: CliIo): void {
   program
     .command('stats')
     .description('totals, sessions by browser/OS/device, memory by key family, top users')
@@ -122,8 +141,14 @@ export function buildProgram(io: CliIo): Command {
       checkStatsOptions(options)
       await execute(io, command, (ctx) => statsCommand(ctx, options), formatStats)
     })
+}
 
-  return program
+/** Commander's multi-line messages ("unknown command 'lst'" + "(Did you mean list?)") as one line. */
+function oneLine(text: string): string {
+  return text
+    .trim()
+    .split(/\s*\n\s*/)
+    .join(' ')
 }
 
 /** Connects, runs the command, prints its result, and always closes the connection. */
@@ -135,7 +160,7 @@ async function execute<R>(
 ): Promise<void> {
   const globals = command.optsWithGlobals<GlobalOptions>()
   const target = resolveTarget(globals, io.env)
-  const connection = await connect(target)
+  const connection = await connect(target, io.env)
   let progressShown = false
   const progress = io.stderrIsTTY
     ? (line: string): void => {

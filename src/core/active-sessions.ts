@@ -94,7 +94,8 @@ export class ActiveSessions {
   }
 }
 
-function toActiveSession(
+/** A listed entry with its decoded metadata as an {@link ActiveSession} (the admin service lists with it too). */
+export function toActiveSession(
   entry: ListedSession,
   meta: SessionMeta,
   currentId: string | undefined,
@@ -118,7 +119,7 @@ function toActiveSession(
 }
 
 /** Newest sign-in first; then most recently seen; then by id, so equal times list in a stable order. */
-function newestFirst(a: ActiveSession, b: ActiveSession): number {
+export function newestFirst(a: ActiveSession, b: ActiveSession): number {
   return (
     b.signedInAt.getTime() - a.signedInAt.getTime() ||
     b.lastSeenAt.getTime() - a.lastSeenAt.getTime() ||

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import type { AdminStore, InspectedSession, SessionScanBatch } from '../admin/admin-store.js'
+import type { AdminStore, InspectedSession, SessionScanBatch, UserScanBatch } from '../admin/admin-store.js'
 import { InvalidOptionsError } from '../core/errors.js'
 import { rejectUnknownOptions } from '../core/option-checks.js'
 import {
@@ -289,13 +289,13 @@ export class MemoryStore implements SessionStore, AdminStore {
     if (sessions.length > 0) await visit({ sessions, foreign: [] })
   }
 
-  async scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void> {
+  async scanUsers(visit: (batch: UserScanBatch) => void | Promise<void>): Promise<void> {
     const now = this.#now()
     const users = [...this.#indexes.values()]
       .filter((i) => i.expiresAt > now)
       .map((i) => decodeStoredUserId(i.encoded))
       .filter((id) => id !== undefined)
-    if (users.length > 0) await visit(users)
+    if (users.length > 0) await visit({ users, foreign: [] })
   }
 
   ping(): Promise<void> {

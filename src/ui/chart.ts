@@ -28,48 +28,15 @@ const MAX_LABEL_CHARS = 14
 
 /** Renders `data` (any order) as bars sorted by value, largest first. */
 export function barChart(data: readonly BarDatum[], options: BarChartOptions): SafeHtml {
-  const maxBars = options.maxBars ?? 8
-  const sorted = [...data]
-    .filter((d) => d.value > 0)
-    .sort((a, b) => b.value - a.value || cmp(a.label, b.label))
-  let rows = sorted
-  if (sorted.length > maxBars) {
-    const rest = sorted.slice(maxBars - 1).reduce((sum, d) => sum + d.value, 0)
-    rows = [...sorted.slice(0, maxBars - 1), { label: 'Other', value: rest }]
-  }
+  const rows = topRows(data, options.maxBars ?? 8)
   if (rows.length === 0) {
     return html`<p class="muted chart-empty">No signed-in sessions yet.</p>`
   }
-  const max = Math.max(...rows.map((d) => d.value))
-  const total = rows.reduce((sum, d) => sum + d.value, 0)
-  const barSpace = WIDTH - LABEL_WIDTH - VALUE_WIDTH
+  const scale = {
+    max: Math.max(...rows.map((d) => d.value)),
+    total: rows.reduce((sum, d) => sum + d.value, 0),
+  }
   const height = rows.length * ROW
-  const bars = rows.map((d, i) => {
-    const y = i * ROW
-    const width = Math.max(2, Math.round((d.value / max) * barSpace))
-    const label = d.label.length > MAX_LABEL_CHARS ? `${d.label.slice(0, MAX_LABEL_CHARS - 1)}…` : d.label
-    const percent = Math.round((d.value / total) * 100)
-    return html`<g class="bar" data-label="${d.label}" data-value="${d.value}"
-      ><title>${d.label}: ${d.value} (${percent}%)</title
-      ><text
-        x="${LABEL_WIDTH - 10}"
-        y="${y + ROW / 2}"
-        text-anchor="end"
-        dominant-baseline="central"
-        class="bar-label"
-        >${label}</text
-      ><rect
-        x="${LABEL_WIDTH}"
-        y="${y + (ROW - BAR) / 2}"
-        width="${width}"
-        height="${BAR}"
-        rx="4"
-        class="bar-rect"
-      /><text x="${LABEL_WIDTH + width + 8}" y="${y + ROW / 2}" dominant-baseline="central" class="bar-value"
-        >${d.value}</text
-      ></g
-    >`
-  })
   return html`<svg
     class="chart"
     viewBox="0 0 ${WIDTH} ${height}"
@@ -78,8 +45,45 @@ export function barChart(data: readonly BarDatum[], options: BarChartOptions): S
     aria-label="${options.title}"
   >
     <title>${options.title}</title>
-    ${bars}
+    ${rows.map((d, i) => bar(d, i * ROW, scale))}
   </svg>`
+}
+
+/** The largest values first; beyond `maxBars`, the rest summed into "Other". */
+function topRows(data: readonly BarDatum[], maxBars: number): BarDatum[] {
+  const sorted = [...data]
+    .filter((d) => d.value > 0)
+    .sort((a, b) => b.value - a.value || cmp(a.label, b.label))
+  if (sorted.length <= maxBars) return sorted
+  const rest = sorted.slice(maxBars - 1).reduce((sum, d) => sum + d.value, 0)
+  return [...sorted.slice(0, maxBars - 1), { label: 'Other', value: rest }]
+}
+
+/** One bar at height `y`: its label, the bar scaled to the largest value, and the count. */
+function bar(d: BarDatum, y: number, scale: { readonly max: number; readonly total: number }): SafeHtml {
+  const width = Math.max(2, Math.round((d.value / scale.max) * (WIDTH - LABEL_WIDTH - VALUE_WIDTH)))
+  const label = d.label.length > MAX_LABEL_CHARS ? `${d.label.slice(0, MAX_LABEL_CHARS - 1)}…` : d.label
+  const percent = Math.round((d.value / scale.total) * 100)
+  return html`<g class="bar" data-label="${d.label}" data-value="${d.value}"
+    ><title>${d.label}: ${d.value} (${percent}%)</title
+    ><text
+      x="${LABEL_WIDTH - 10}"
+      y="${y + ROW / 2}"
+      text-anchor="end"
+      dominant-baseline="central"
+      class="bar-label"
+      >${label}</text
+    ><rect
+      x="${LABEL_WIDTH}"
+      y="${y + (ROW - BAR) / 2}"
+      width="${width}"
+      height="${BAR}"
+      rx="4"
+      class="bar-rect"
+    /><text x="${LABEL_WIDTH + width + 8}" y="${y + ROW / 2}" dominant-baseline="central" class="bar-value"
+      >${d.value}</text
+    ></g
+  >`
 }
 
 function cmp(a: string, b: string): number {

@@ -9,9 +9,9 @@ import { toActiveSessionJson, type ActiveSessionJson } from '../core/active-sess
 import type { ActiveSession } from '../core/active-sessions.js'
 import type { Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
-import { InvalidUserIdError } from '../core/errors.js'
-import { adminStoreOf } from '../admin/admin-store.js'
-import { collectStats } from '../admin/stats.js'
+import { InvalidOptionsError, InvalidUserIdError } from '../core/errors.js'
+import { SessionAdmin } from '../admin/admin-service.js'
+import { NO_SKIPPED_KEYS } from '../admin/skipped.js'
 import { csrfToken, verifyCsrfToken } from './csrf.js'
 import { htmlHeaders, jsonHeaders } from './layout.js'
 import {
@@ -346,22 +346,12 @@ async function adminFormRefused(ctx: UiContext): Promise<UiResponse | undefined>
 async function adminPage(ctx: UiContext): Promise<UiResponse> {
   const gate = await adminGate(ctx)
   if (typeof gate !== 'string') return gate
-  const adminStore = adminStoreOf(ctx.kit.store)
-  if (!adminStore)
-    throw new Error(
-      'sessionkit ui: the admin view needs a store that can be scanned (RedisStore, MemoryStore)',
-    )
-  const stats = await collectStats(adminStore)
+  const admin = adminService(ctx)
   const wanted = ctx.request.query('user')?.trim()
-  let lookup: AdminLookup | undefined
-  if (wanted !== undefined && wanted !== '') {
-    try {
-      lookup = { userId: wanted, sessions: await ctx.kit.listSessions(wanted, ctx.session.id) }
-    } catch (error) {
-      if (!(error instanceof InvalidUserIdError)) throw error
-      lookup = { userId: wanted, sessions: [], error: 'That is not a valid user id.' }
-    }
-  }
+  const [stats, lookup] = await Promise.all([
+    admin.stats(),
+    wanted === undefined || wanted === '' ? undefined : lookUp(admin, wanted, ctx.session.id),
+  ])
   let notice: AdminNotice
   const revoked = Number(ctx.request.query('revoked'))
   if (lookup && Number.isSafeInteger(revoked) && revoked >= 0 && ctx.request.query('revoked') !== undefined) {
@@ -373,6 +363,35 @@ async function adminPage(ctx: UiContext): Promise<UiResponse> {
   )
 }
 
+/** The admin service over the app's store and policy (the same one the CLI uses). */
+function adminService(ctx: UiContext): SessionAdmin {
+  try {
+    return SessionAdmin.of(ctx.kit)
+  } catch (error) {
+    if (!(error instanceof InvalidOptionsError)) throw error
+    throw new Error(
+      `sessionkit ui: the admin view needs a store that can be scanned (RedisStore, MemoryStore)`,
+      {
+        cause: error,
+      },
+    )
+  }
+}
+
+async function lookUp(
+  admin: SessionAdmin,
+  userId: string,
+  currentId: string | undefined,
+): Promise<AdminLookup> {
+  try {
+    const { sessions, skipped } = await admin.listSessions(userId, currentId)
+    return { userId, sessions, skipped }
+  } catch (error) {
+    if (!(error instanceof InvalidUserIdError)) throw error
+    return { userId, sessions: [], skipped: NO_SKIPPED_KEYS, error: 'That is not a valid user id.' }
+  }
+}
+
 function adminBack(ctx: UiContext, userId: string, revoked: number): UiResponse {
   return redirect(`${ctx.options.adminPath ?? ''}?user=${encodeURIComponent(userId)}&revoked=${revoked}`)
 }
@@ -382,13 +401,13 @@ async function adminRevoke(ctx: UiContext): Promise<UiResponse> {
   if (refused) return refused
   const userId = ctx.request.form('user_id') ?? ''
   const id = ctx.request.form('session_id') ?? ''
-  let ok = false
+  let revoked = false
   try {
-    ok = await ctx.kit.revokeSession(userId, id)
+    revoked = (await adminService(ctx).revokeSession(id, { userId })).status === 'revoked'
   } catch (error) {
     if (!(error instanceof InvalidUserIdError)) throw error
   }
-  if (!ok)
+  if (!revoked)
     return message(404, 'Session not found', 'That session does not exist any more.', ctx.options.adminPath)
   return adminBack(ctx, userId, 1)
 }
@@ -398,7 +417,8 @@ async function adminRevokeAll(ctx: UiContext): Promise<UiResponse> {
   if (refused) return refused
   const userId = ctx.request.form('user_id') ?? ''
   try {
-    return adminBack(ctx, userId, await ctx.kit.revokeAllSessions(userId))
+    const outcome = await adminService(ctx).revokeUserSessions(userId)
+    return adminBack(ctx, userId, outcome.status === 'revoked' ? outcome.revoked : 0)
   } catch (error) {
     if (!(error instanceof InvalidUserIdError)) throw error
     return message(400, 'Invalid user', 'That is not a valid user id.', ctx.options.adminPath)

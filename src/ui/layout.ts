@@ -80,6 +80,8 @@ table{width:100%;border-collapse:collapse;font-size:14px}
 th,td{text-align:left;padding:9px 0;border-top:1px solid var(--line)}
 th{font-weight:600;color:var(--muted);font-size:12.5px;text-transform:uppercase;letter-spacing:.04em;border-top:0}
 td.num,th.num{text-align:right}
+.skipped td{vertical-align:top;padding-right:12px}
+.skipped td.key{font:13px/1.4 ui-monospace,SFMono-Regular,Menlo,Consolas,monospace;overflow-wrap:anywhere}
 .lookup{display:flex;gap:10px;flex-wrap:wrap}
 input[type=text],input[type=password],input[type=search]{font:inherit;min-height:38px;padding:0 12px;
 border:1px solid #cdd3dc;border-radius:8px;background:#fff;color:var(--text);flex:1;min-width:0}

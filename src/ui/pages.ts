@@ -5,6 +5,7 @@
  */
 import { deviceCategory } from '../core/device.js'
 import type { ActiveSession } from '../core/active-sessions.js'
+import type { SkippedKeys } from '../admin/skipped.js'
 import { UNKNOWN_LABEL, type SessionStats, type Tally } from '../admin/stats.js'
 import { barChart } from './chart.js'
 import { html, type SafeHtml } from './html.js'
@@ -214,6 +215,8 @@ export function renderMessage(title: string, message: string, back: string | und
 export interface AdminLookup {
   readonly userId: string
   readonly sessions: readonly ActiveSession[]
+  /** Listed entries the library would refuse (malformed metadata): counted and listed, never shown as sessions. */
+  readonly skipped: SkippedKeys
   readonly error?: string
 }
 
@@ -230,7 +233,7 @@ function stat(value: number, label: string, key: string): SafeHtml {
   </div>`
 }
 
-/** The admin view: totals, charts, top users, and a look-up of one user's sessions. */
+/** The admin view: totals, charts, top users, skipped keys, and a look-up of one user's sessions. */
 export function renderAdminPage(
   ctx: PageContext,
   stats: SessionStats,
@@ -238,73 +241,112 @@ export function renderAdminPage(
   csrf: string,
   notice: AdminNotice,
 ): string {
+  const body = html`${nav(ctx, 'admin')}
+    <h1>Sessions overview</h1>
+    <p class="lead">Every live session in the store, and any user's sessions on request.</p>
+    ${notice && html`<p class="notice" role="status">Revoked ${notice.count} ${notice.count === 1 ? 'session' : 'sessions'} of ${notice.userId}.</p>`}
+    ${statTiles(stats)} ${charts(stats)}
+    <div class="charts two admin-lower">${topUsersCard(ctx, stats)} ${lookupCard(ctx, lookup)}</div>
+    ${lookup && renderLookup(ctx, lookup, csrf)} ${skippedCard('Skipped keys', stats.skipped)}`
+  return renderDocument({ title: 'Sessions overview', body, wide: true })
+}
+
+function statTiles(stats: SessionStats): SafeHtml {
+  return html`<div class="stats">
+    ${stat(stats.sessions, 'Sessions', 'total')} ${stat(stats.signedInUsers, 'Signed-in users', 'users')}
+    ${stat(stats.signedInSessions, 'Signed-in sessions', 'signed-in')}
+    ${stat(stats.anonymousSessions, 'Anonymous sessions', 'anonymous')}
+  </div>`
+}
+
+function charts(stats: SessionStats): SafeHtml {
+  return html`<div class="charts">
+    <section class="card" data-chart="browser">
+      <h2>By browser</h2>
+      ${barChart(entries(stats.byBrowser), { title: 'Signed-in sessions by browser' })}
+    </section>
+    <section class="card" data-chart="os">
+      <h2>By operating system</h2>
+      ${barChart(entries(stats.byOs), { title: 'Signed-in sessions by operating system' })}
+    </section>
+    <section class="card" data-chart="device">
+      <h2>By device type</h2>
+      ${barChart(entries(stats.byDeviceType, humanDeviceType), { title: 'Signed-in sessions by device type' })}
+    </section>
+  </div>`
+}
+
+function topUsersCard(ctx: PageContext, stats: SessionStats): SafeHtml {
   const adminPath = ctx.adminPath ?? ''
-  const topUsers = stats.topUsers.map(
+  const rows = stats.topUsers.map(
     (u) =>
       html`<tr>
         <td><a href="${adminPath}?user=${encodeURIComponent(u.userId)}">${u.userId}</a></td>
         <td class="num">${u.sessions}</td>
       </tr>`,
   )
-  const body = html`${nav(ctx, 'admin')}
-    <h1>Sessions overview</h1>
-    <p class="lead">Every live session in the store, and any user's sessions on request.</p>
-    ${notice && html`<p class="notice" role="status">Revoked ${notice.count} ${notice.count === 1 ? 'session' : 'sessions'} of ${notice.userId}.</p>`}
-    <div class="stats">
-      ${stat(stats.sessions, 'Sessions', 'total')} ${stat(stats.signedInUsers, 'Signed-in users', 'users')}
-      ${stat(stats.signedInSessions, 'Signed-in sessions', 'signed-in')}
-      ${stat(stats.anonymousSessions, 'Anonymous sessions', 'anonymous')}
-    </div>
-    <div class="charts">
-      <section class="card" data-chart="browser">
-        <h2>By browser</h2>
-        ${barChart(entries(stats.byBrowser), { title: 'Signed-in sessions by browser' })}
-      </section>
-      <section class="card" data-chart="os">
-        <h2>By operating system</h2>
-        ${barChart(entries(stats.byOs), { title: 'Signed-in sessions by operating system' })}
-      </section>
-      <section class="card" data-chart="device">
-        <h2>By device type</h2>
-        ${barChart(entries(stats.byDeviceType, humanDeviceType), { title: 'Signed-in sessions by device type' })}
-      </section>
-    </div>
-    <div class="charts two admin-lower">
-      <section class="card top-users">
-        <h2>Most sessions</h2>
-        ${
-          topUsers.length === 0
-            ? html`<p class="muted">Nobody is signed in.</p>`
-            : html`<table>
-                <thead>
-                  <tr>
-                    <th>User</th>
-                    <th class="num">Sessions</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  ${topUsers}
-                </tbody>
-              </table>`
-        }
-      </section>
-      <section class="card lookup-card">
-        <h2>Look up a user</h2>
-        <form method="get" action="${adminPath}" class="lookup" role="search">
-          <input
-            type="search"
-            name="user"
-            aria-label="User id"
-            placeholder="User id"
-            value="${lookup?.userId ?? ''}"
-            required
-          />
-          <button type="submit" class="button primary">Show sessions</button>
-        </form>
-      </section>
-    </div>
-    ${lookup && renderLookup(ctx, lookup, csrf)}`
-  return renderDocument({ title: 'Sessions overview', body, wide: true })
+  return html`<section class="card top-users">
+    <h2>Most sessions</h2>
+    ${
+      rows.length === 0
+        ? html`<p class="muted">Nobody is signed in.</p>`
+        : html`<table>
+            <thead>
+              <tr>
+                <th>User</th>
+                <th class="num">Sessions</th>
+              </tr>
+            </thead>
+            <tbody>
+              ${rows}
+            </tbody>
+          </table>`
+    }
+  </section>`
+}
+
+function lookupCard(ctx: PageContext, lookup: AdminLookup | undefined): SafeHtml {
+  return html`<section class="card lookup-card">
+    <h2>Look up a user</h2>
+    <form method="get" action="${ctx.adminPath ?? ''}" class="lookup" role="search">
+      <input
+        type="search"
+        name="user"
+        aria-label="User id"
+        placeholder="User id"
+        value="${lookup?.userId ?? ''}"
+        required
+      />
+      <button type="submit" class="button primary">Show sessions</button>
+    </form>
+  </section>`
+}
+
+/** Keys that are not sessions sessionkit wrote: counted and listed, so one stray key is seen, never fatal. */
+function skippedCard(title: string, skipped: SkippedKeys): SafeHtml | false {
+  if (skipped.count === 0) return false
+  const listed = skipped.keys.length < skipped.count ? ` (the first ${skipped.keys.length} are listed)` : ''
+  return html`<section class="card skipped" data-skipped="${skipped.count}">
+    <h2>${title}: ${skipped.count}</h2>
+    <p class="muted">Not written by sessionkit, so left out of every figure and left alone${listed}.</p>
+    <table>
+      <thead>
+        <tr>
+          <th>Key</th>
+          <th>Why</th>
+        </tr>
+      </thead>
+      <tbody>
+        ${skipped.keys.map(
+          (k) =>
+            html`<tr>
+              <td class="key">${k.key}</td>
+              <td>${k.reason}</td>
+            </tr>`,
+        )}
+      </tbody>
+    </table>
+  </section>`
 }
 
 function renderLookup(ctx: PageContext, lookup: AdminLookup, csrf: string): SafeHtml {
@@ -332,23 +374,24 @@ function renderLookup(ctx: PageContext, lookup: AdminLookup, csrf: string): Safe
     ),
   )
   return html`<section class="card flush lookup-result" data-user="${lookup.userId}">
-    <div class="section-head">
-      <h2>Sessions of ${lookup.userId}</h2>
+      <div class="section-head">
+        <h2>Sessions of ${lookup.userId}</h2>
+        ${
+          lookup.sessions.length > 0 &&
+          html`<form method="post" action="${adminPath}/revoke-all">
+            ${hidden}<button type="submit" class="button danger revoke-all">
+              Revoke all ${lookup.sessions.length}
+            </button>
+          </form>`
+        }
+      </div>
       ${
-        lookup.sessions.length > 0 &&
-        html`<form method="post" action="${adminPath}/revoke-all">
-          ${hidden}<button type="submit" class="button danger revoke-all">
-            Revoke all ${lookup.sessions.length}
-          </button>
-        </form>`
+        lookup.sessions.length === 0
+          ? html`<p class="empty">No active sessions.</p>`
+          : html`<ul class="sessions">
+              ${rows}
+            </ul>`
       }
-    </div>
-    ${
-      lookup.sessions.length === 0
-        ? html`<p class="empty">No active sessions.</p>`
-        : html`<ul class="sessions">
-            ${rows}
-          </ul>`
-    }
-  </section>`
+    </section>
+    ${skippedCard(`Skipped sessions of ${lookup.userId}`, lookup.skipped)}`
 }

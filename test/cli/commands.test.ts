@@ -25,6 +25,7 @@ import {
 } from './helpers.js'
 
 const ISO = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/
+const NONE = { count: 0, keys: [] }
 
 async function expectCliError(work: Promise<unknown>, exitCode: number, message: RegExp): Promise<void> {
   const error: unknown = await work.then(
@@ -114,7 +115,11 @@ describe.each(deployments())('CLI commands on $name Redis', (deployment) => {
     })
 
     it('returns an empty list for a user without sessions', async () => {
-      expect(await listCommand(ctx, { user: 'nobody' })).toEqual({ userId: 'nobody', sessions: [] })
+      expect(await listCommand(ctx, { user: 'nobody' })).toEqual({
+        userId: 'nobody',
+        sessions: [],
+        skipped: { count: 0, keys: [] },
+      })
     })
 
     it('refuses a missing or invalid user id (exit 2)', async () => {
@@ -192,7 +197,9 @@ describe.each(deployments())('CLI commands on $name Redis', (deployment) => {
       expect(shown.data.evil).toEqual({ a: 1 })
       expect(({} as Record<string, unknown>).admin).toBeUndefined()
       expect(({} as Record<string, unknown>).polluted).toBeUndefined()
-      expect(shown.invalidValues).toEqual([{ field: 'd:broken', raw: 'function(){}' }])
+      expect(shown.invalidValues).toEqual([
+        { field: 'd:broken', raw: 'function(){}', reason: 'not valid JSON' },
+      ])
     })
 
     it('exits 1 for an unknown session and 2 for a malformed id', async () => {
@@ -293,11 +300,18 @@ describe.each(deployments())('CLI commands on $name Redis', (deployment) => {
       expect(await redis(indexKey('olga'), 'ZCARD')).toBe(2)
 
       const dry = await cleanupCommand(ctx, { user: 'olga', dryRun: true })
-      expect(dry).toEqual({ dryRun: true, maxSessions: 100, users: 1, pruned: 1, evicted: 0 })
+      expect(dry).toEqual({ dryRun: true, maxSessions: 100, users: 1, pruned: 1, evicted: 0, skipped: NONE })
       expect(await redis(indexKey('olga'), 'ZCARD')).toBe(2)
 
       const real = await cleanupCommand(ctx, { user: 'olga' })
-      expect(real).toEqual({ dryRun: false, maxSessions: 100, users: 1, pruned: 1, evicted: 0 })
+      expect(real).toEqual({
+        dryRun: false,
+        maxSessions: 100,
+        users: 1,
+        pruned: 1,
+        evicted: 0,
+        skipped: NONE,
+      })
       expect(await redis(indexKey('olga'), 'ZRANGE', '0', '-1')).toEqual([parseSessionId(live)?.hash])
     })
 
@@ -336,11 +350,23 @@ describe.each(deployments())('CLI commands on $name Redis', (deployment) => {
       const withProgress: CliContext = { store: connection.store, progress: (line) => progress.push(line) }
 
       const dry = await cleanupCommand(withProgress, { dryRun: true, maxSessions: 1 })
-      expect(dry).toEqual({ dryRun: true, maxSessions: 1, users: 12, pruned: 1, evicted: 12 })
-      expect(progress.at(-1)).toBe('cleanup: 12 users, 1 pruned, 12 evicted')
+      expect(dry).toEqual({ dryRun: true, maxSessions: 1, users: 12, pruned: 1, evicted: 12, skipped: NONE })
+      // The total comes from a counting SCAN before the walk (SCAN may return a key twice: "~", at least 12).
+      expect(progress.filter((line) => line.startsWith('cleanup: counting users… ')).length).toBeGreaterThan(
+        0,
+      )
+      const last = /^cleanup: 12 of ~(\d+) users, 1 pruned, 12 evicted$/.exec(progress.at(-1) ?? '')
+      expect(Number(last?.[1])).toBeGreaterThanOrEqual(12)
 
       const real = await cleanupCommand(ctx, { maxSessions: 1 })
-      expect(real).toEqual({ dryRun: false, maxSessions: 1, users: 12, pruned: 1, evicted: 12 })
+      expect(real).toEqual({
+        dryRun: false,
+        maxSessions: 1,
+        users: 12,
+        pruned: 1,
+        evicted: 12,
+        skipped: NONE,
+      })
       for (const user of users) expect((await listCommand(ctx, { user })).sessions).toHaveLength(1)
       expect(await cleanupCommand(ctx, { maxSessions: 1 })).toMatchObject({
         users: 12,

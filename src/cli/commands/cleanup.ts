@@ -1,14 +1,16 @@
 /**
  * `sessionkit cleanup [--user ID] [--dry-run] [--max-sessions N]`: prunes index entries whose session is gone
- * and evicts the least recently active sessions beyond the cap, for one user or (SCAN over every master) for all.
+ * and evicts the least recently active sessions beyond the cap, for one user or (SCAN over every master) for all,
+ * through the admin service. Index keys that are not sessionkit's are skipped and reported.
  *
  * @module
  */
+import type { CleanupProgress, CleanupReport } from '../../admin/admin-service.js'
 import { DEFAULTS } from '../../core/options.js'
-import { toUserRef } from '../../core/user-id.js'
 import type { CliContext } from '../connect.js'
 import { usageError, userFromArgument } from '../errors.js'
-import { adminKit } from './kit.js'
+import { formatCount, ofTotal, totalForProgress } from '../progress.js'
+import { adminOf } from './admin.js'
 
 export interface CleanupOptions {
   readonly user?: string | undefined
@@ -17,17 +19,8 @@ export interface CleanupOptions {
   readonly maxSessions?: number | undefined
 }
 
-export interface CleanupResult {
-  /** True when nothing was written: the counts are what a real run would do. */
-  readonly dryRun: boolean
-  readonly maxSessions: number
-  /** Users whose index was checked. */
-  readonly users: number
-  /** Index entries whose session was gone (expired, revoked, signed out). */
-  readonly pruned: number
-  /** Live sessions over the cap, least recently active first. */
-  readonly evicted: number
-}
+/** What `cleanup --json` prints. */
+export type CleanupResult = CleanupReport
 
 export const MAX_SESSIONS_LIMIT = 100_000
 
@@ -44,41 +37,22 @@ export function checkCleanupOptions(options: CleanupOptions): {
   return { userId, maxSessions }
 }
 
-const PROGRESS_EVERY = 100
-
 export async function cleanupCommand(ctx: CliContext, options: CleanupOptions): Promise<CleanupResult> {
   const { userId, maxSessions } = checkCleanupOptions(options)
   const dryRun = options.dryRun === true
-  const kit = adminKit(ctx, maxSessions)
-  if (userId !== undefined) {
-    const result = await kit.cleanupSessions(userId, { dryRun })
-    return { dryRun, maxSessions, users: 1, ...result }
-  }
-  let users = 0
-  let pruned = 0
-  let evicted = 0
-  // SCAN may return a key twice: clean each user once, so dry-run counts are exact too.
-  const done = new Set<string>()
-  const report = (): void => {
-    ctx.progress?.(`cleanup: ${users} users, ${pruned} pruned, ${evicted} evicted`)
-  }
-  await ctx.store.scanUsers(async (batch) => {
-    for (const id of batch) {
-      if (done.has(id)) continue
-      done.add(id)
-      let user: string
-      try {
-        user = toUserRef(id).id
-      } catch {
-        continue // an index key whose user id the library would refuse: not one of ours
-      }
-      const result = await kit.cleanupSessions(user, { dryRun })
-      users++
-      pruned += result.pruned
-      evicted += result.evicted
-      if (users % PROGRESS_EVERY === 0) report()
-    }
-  })
-  report()
-  return { dryRun, maxSessions, users, pruned, evicted }
+  const total =
+    userId === undefined
+      ? await totalForProgress(ctx, 'cleanup: counting users', ctx.store.keys.userIndexPattern)
+      : undefined
+  const progress = ctx.progress
+  const onProgress =
+    progress && total !== undefined
+      ? (p: CleanupProgress): void => {
+          const { pruned, evicted } = p
+          progress(
+            `cleanup: ${ofTotal(p.users, total)} users, ${formatCount(pruned)} pruned, ${formatCount(evicted)} evicted`,
+          )
+        }
+      : undefined
+  return adminOf(ctx).cleanup({ userId, dryRun, maxSessions, onProgress })
 }

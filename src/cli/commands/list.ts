@@ -4,16 +4,19 @@
  * @module
  */
 import { toActiveSessionJson, type ActiveSessionJson } from '../../core/active-session-json.js'
+import type { SkippedKeys } from '../../admin/skipped.js'
 import type { CliContext } from '../connect.js'
 import { usageError, userFromArgument } from '../errors.js'
-import { adminKit } from './kit.js'
+import { adminOf } from './admin.js'
 
 export interface ListOptions {
   readonly user?: string | undefined
 }
 
-/** One session as the CLI shows it: the API's fields, times as ISO 8601. */
-/** The API's session shape plus what an admin needs; `current` is always false (the CLI has no request). */
+/**
+ * One session as `list --json` shows it: the API's fields (times as ISO 8601) plus what an admin needs. `current`
+ * is always false (the CLI has no request); it stays so the shape is the API's.
+ */
 export interface ListedSessionView extends ActiveSessionJson {
   readonly current: false
   readonly userId: string
@@ -27,6 +30,8 @@ export interface ListedSessionView extends ActiveSessionJson {
 export interface ListResult {
   readonly userId: string
   readonly sessions: readonly ListedSessionView[]
+  /** Index entries whose session the library would refuse (malformed metadata): not listed above. */
+  readonly skipped: SkippedKeys
 }
 
 /** @throws {CliError} exit 2 without a valid `--user` */
@@ -37,12 +42,11 @@ export function checkListOptions(options: ListOptions): { userId: string } {
 
 export async function listCommand(ctx: CliContext, options: ListOptions): Promise<ListResult> {
   const { userId } = checkListOptions(options)
-  const sessions = await adminKit(ctx).listSessions(userId)
+  const { sessions, skipped } = await adminOf(ctx).listSessions(userId)
   return {
     userId,
     sessions: sessions.map((s) => ({
       ...toActiveSessionJson(s),
-      // The CLI has no "current" request.
       current: false,
       userId: s.userId,
       expiresAt: s.expiresAt.toISOString(),
@@ -50,5 +54,6 @@ export async function listCommand(ctx: CliContext, options: ListOptions): Promis
       impersonated: s.impersonated,
       rememberMe: s.rememberMe,
     })),
+    skipped,
   }
 }

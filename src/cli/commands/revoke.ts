@@ -1,19 +1,16 @@
 /**
- * `sessionkit revoke SESSION_ID` and `sessionkit revoke --user ID [--except SESSION_ID]`.
- *
- * A signed-in session is revoked through the store's per-user script, so the session and its index entry go
- * together atomically; an anonymous session is destroyed directly. The session id carries its slot tag, so no
- * lookup table is needed to find the key.
+ * `sessionkit revoke SESSION_ID` and `sessionkit revoke --user ID [--except SESSION_ID]`, through the admin
+ * service: a signed-in session goes with its index entry in one atomic step, an anonymous one is destroyed. The
+ * session id carries its slot tag, so no lookup table is needed to find the key.
  *
  * @module
  */
-import { META } from '../../core/stored-fields.js'
-import { parseSessionId, type SessionRef } from '../../core/token.js'
-import { decodeStoredUserId, type UserRef } from '../../core/user-id.js'
+import type { SessionRef } from '../../core/token.js'
+import type { UserRef } from '../../core/user-id.js'
 import type { CliContext } from '../connect.js'
 import { notFoundError, usageError, userFromArgument } from '../errors.js'
-import { adminKit } from './kit.js'
-import { describeId } from './show.js'
+import { adminOf } from './admin.js'
+import { foreignKeyError, parseId } from './show.js'
 
 export interface RevokeOptions {
   readonly sessionId?: string | undefined
@@ -24,7 +21,7 @@ export interface RevokeOptions {
 export interface RevokeResult {
   /** How many sessions were removed. */
   readonly revoked: number
-  /** The user whose sessions were revoked; `null` for an anonymous session. */
+  /** The user whose sessions were revoked; `null` for an anonymous session (or an owner that does not decode). */
   readonly userId: string | null
   /** The one session asked for, if any. */
   readonly sessionId: string | null
@@ -50,67 +47,26 @@ export function checkRevokeOptions(options: RevokeOptions): RevokeTarget {
   throw usageError('revoke needs a SESSION_ID or --user ID')
 }
 
-function parseId(id: string): SessionRef {
-  const ref = parseSessionId(id)
-  if (!ref) throw usageError(`${describeId(id)} is not a session id (<tag>.<64 hex>)`)
-  return ref
-}
-
+/** @throws {CliError} exit 1 when the session (or the `--except` session) is not found */
 export async function revokeCommand(ctx: CliContext, options: RevokeOptions): Promise<RevokeResult> {
   const target = checkRevokeOptions(options)
-  const kit = adminKit(ctx)
+  const admin = adminOf(ctx)
   if (target.kind === 'user') {
     const { user, except } = target
-    if (!except) {
-      const revoked = await kit.revokeAllSessions(user.id, { includeImpersonated: true })
-      return { revoked, userId: user.id, sessionId: null, except: null }
-    }
-    // Refuse rather than revoke everything when the session to keep is not this user's.
-    if ((await ownerOf(ctx, except)) !== user.encoded) {
+    const outcome = await admin.revokeUserSessions(user.id, { except: except?.id })
+    if (outcome.status === 'except-not-theirs') {
       throw notFoundError(
-        `session ${except.id} (--except) is not a session of user ${JSON.stringify(user.id)}`,
+        `session ${except?.id ?? ''} (--except) is not a session of user ${JSON.stringify(user.id)}`,
       )
     }
-    const revoked = await ctx.store.revoke(user, {
-      kind: 'all',
-      exceptHash: except.hash,
-      spareImpersonated: false,
-    })
-    return { revoked, userId: user.id, sessionId: null, except: except.id }
+    return { revoked: outcome.revoked, userId: user.id, sessionId: null, except: except?.id ?? null }
   }
   const { ref, user } = target
-  if (user) {
-    if (!(await kit.revokeSession(user.id, ref.id))) {
-      throw notFoundError(`session ${ref.id} of user ${JSON.stringify(user.id)} not found`)
-    }
-    return { revoked: 1, userId: user.id, sessionId: ref.id, except: null }
+  const outcome = await admin.revokeSession(ref.id, { userId: user?.id })
+  if (outcome.status === 'foreign') throw foreignKeyError(ref, outcome.key.reason)
+  if (outcome.status === 'missing') {
+    const whose = user ? ` of user ${JSON.stringify(user.id)}` : ''
+    throw notFoundError(`session ${ref.id}${whose} not found`)
   }
-  const owner = await ownerOf(ctx, ref)
-  if (owner === undefined) throw notFoundError(`session ${ref.id} not found`)
-  if (owner !== null) {
-    const userId = safeDecode(owner)
-    if (userId !== undefined && (await kit.revokeSession(userId, ref.id))) {
-      return { revoked: 1, userId, sessionId: ref.id, except: null }
-    }
-  }
-  // Anonymous, or a session whose owner field does not match its slot (the library treats it as absent):
-  // delete it and whatever index entry names it.
-  if (!(await ctx.store.destroy(ref))) throw notFoundError(`session ${ref.id} not found`)
-  return {
-    revoked: 1,
-    userId: owner === null ? null : (safeDecode(owner) ?? owner),
-    sessionId: ref.id,
-    except: null,
-  }
-}
-
-/** The encoded owner of a session, `null` when anonymous, `undefined` when there is no such session. */
-async function ownerOf(ctx: CliContext, ref: SessionRef): Promise<string | null | undefined> {
-  const found = await ctx.store.inspect(ref)
-  if (!found) return undefined
-  return found.fields.find(([name]) => name === META.userId)?.[1] ?? null
-}
-
-function safeDecode(encoded: string): string | undefined {
-  return decodeStoredUserId(encoded)
+  return { revoked: 1, userId: outcome.userId, sessionId: ref.id, except: null }
 }

@@ -1,13 +1,17 @@
 /**
  * `sessionkit stats`: totals, sessions by browser/OS/device type, memory by key family (sampled MEMORY USAGE)
- * and the users with the most sessions. One SCAN walk over sessions and one over user indexes.
+ * and the users with the most sessions. One SCAN walk over sessions (the admin service's stats) and one over user
+ * indexes; keys that are not sessionkit's are skipped and reported.
  *
  * @module
  */
+import { SkippedCollector } from '../../admin/skipped.js'
+import { Reservoir, type SessionStats } from '../../admin/stats.js'
 import type { CliContext } from '../connect.js'
 import { usageError } from '../errors.js'
-import { Reservoir, collectStats, type SessionStats } from '../../admin/stats.js'
 import { sampleMemory, type MemoryStats } from '../memory.js'
+import { ofTotal, totalForProgress } from '../progress.js'
+import { adminOf } from './admin.js'
 
 export interface StatsOptions {
   /** Users listed in `topUsers`. Default 10. */
@@ -34,11 +38,34 @@ export function checkStatsOptions(options: StatsOptions): { top: number; samples
 
 export async function statsCommand(ctx: CliContext, options: StatsOptions = {}): Promise<StatsResult> {
   const { top, samples } = checkStatsOptions(options)
+  const { keys } = ctx.store
+  const sessionTotal = await totalForProgress(ctx, 'stats: counting sessions', keys.sessionPattern)
+  const indexTotal = await totalForProgress(ctx, 'stats: counting user indexes', keys.userIndexPattern)
+  const skipped = new SkippedCollector()
   const sessionKeys = new Reservoir<string>(samples)
-  const stats = await collectStats(ctx.store, {
+  const stats = await adminOf(ctx).stats({
     topUsers: top,
-    onSession: (session) => sessionKeys.offer(ctx.store.keys.session(session.ref)),
+    skipped,
+    onSession: (session) => sessionKeys.offer(keys.session(session.ref)),
+    onProgress: reporter(ctx, sessionTotal, (n, total) => `stats: ${ofTotal(n, total)} sessions`),
   })
-  const memory = await sampleMemory(ctx.store, { sessionKeys, samples })
-  return { ...stats, memory }
+  const memory = await sampleMemory(ctx.store, {
+    sessionKeys,
+    samples,
+    skipped,
+    onProgress: reporter(ctx, indexTotal, (n, total) => `stats: ${ofTotal(n, total)} user indexes`),
+  })
+  return { ...stats, memory, skipped: skipped.report() }
+}
+
+function reporter(
+  ctx: CliContext,
+  total: number | undefined,
+  line: (done: number, total: number) => string,
+): ((done: number) => void) | undefined {
+  const progress = ctx.progress
+  if (!progress || total === undefined) return undefined
+  return (done) => {
+    progress(line(done, total))
+  }
 }

@@ -10,6 +10,7 @@ import type {
   InspectedSession,
   ScannedSession,
   SessionScanBatch,
+  UserScanBatch,
 } from '../../admin/admin-store.js'
 import { InvalidOptionsError } from '../../core/errors.js'
 import { rejectUnknownOptions } from '../../core/option-checks.js'
@@ -30,7 +31,7 @@ import type {
 } from '../../core/store.js'
 import { LISTED_FIELDS } from '../../core/stored-fields.js'
 import { parseSessionId, type SessionRef } from '../../core/token.js'
-import type { UserRef } from '../../core/user-id.js'
+import { toUserRef, type UserRef } from '../../core/user-id.js'
 import type { CircuitBreakerOptions } from './circuit-breaker.js'
 import { KeyLayout } from './keys.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
@@ -242,7 +243,14 @@ export class RedisStore implements SessionStore, AdminStore {
   async inspect(ref: SessionRef): Promise<InspectedSession | undefined> {
     const key = this.keys.session(ref)
     const [type, ttl] = await Promise.all([this.#send(key, ['TYPE', key]), this.#send(key, ['PTTL', key])])
-    if (type !== 'hash') return undefined
+    if (type === 'none') return undefined
+    if (type !== 'hash') {
+      return {
+        fields: [],
+        ttlMs: Number(ttl),
+        foreign: { key, reason: `holds a ${String(type)}, not a hash` },
+      }
+    }
     const fields = hashPairs(await this.#send(key, ['HGETALL', key]))
     return fields.length === 0 ? undefined : { fields, ttlMs: Number(ttl) }
   }
@@ -252,42 +260,66 @@ export class RedisStore implements SessionStore, AdminStore {
       const sessions: ScannedSession[] = []
       const foreign: ForeignKey[] = []
       // A few reads at a time: an admin walk must not crowd out the requests' calls (maxInFlight).
-      for (let i = 0; i < keys.length; i += SCAN_READS_AT_ONCE) {
-        const batch = await Promise.all(
-          keys.slice(i, i + SCAN_READS_AT_ONCE).map((key) => this.#scanned(key)),
-        )
-        for (const scanned of batch) {
-          if ('reason' in scanned) foreign.push(scanned)
-          else if (scanned.fields.length > 0) sessions.push(scanned)
-        }
+      for (const found of await inChunks(keys, (key) => this.#scannedSession(key))) {
+        if (found && 'reason' in found) foreign.push(found)
+        else if (found) sessions.push(found)
       }
       await visit({ sessions, foreign })
     })
   }
 
-  /** One key of a session walk: its listed fields, or why it is not a session (never a failed walk). */
-  async #scanned(key: string): Promise<ScannedSession | ForeignKey> {
+  /** One key of a session walk: its listed fields, a foreign key, or nothing (it expired meanwhile). */
+  async #scannedSession(key: string): Promise<ScannedSession | ForeignKey | undefined> {
     const ref = this.keys.parseSessionKey(key)
     if (!ref) return { key, reason: 'not a session key name' }
+    // One key of another type must not fail the whole walk (WRONGTYPE): report it and go on.
+    let values: unknown[]
     try {
-      const values = asArray(await this.#send(key, ['HMGET', key, ...LISTED_FIELDS]))
-      const fields: [string, string][] = []
-      LISTED_FIELDS.forEach((name, i) => {
-        const value = values[i]
-        if (typeof value === 'string') fields.push([name, value])
-      })
-      return { ref, fields }
+      values = asArray(await this.#send(key, ['HMGET', key, ...LISTED_FIELDS]))
     } catch (error) {
-      // A key of another type (WRONGTYPE) must not fail the whole walk: report it and go on.
-      return { key, reason: error instanceof Error ? error.message : String(error) }
+      const type = await this.#send(key, ['TYPE', key]).catch(() => undefined)
+      const reason = typeof type === 'string' ? `holds a ${type}, not a hash` : errorMessage(error)
+      return { key, reason }
     }
+    const fields: [string, string][] = []
+    LISTED_FIELDS.forEach((name, i) => {
+      const value = values[i]
+      if (typeof value === 'string') fields.push([name, value])
+    })
+    if (fields.length > 0) return { ref, fields }
+    // No metadata at all: either the key expired since SCAN saw it, or it is a hash sessionkit did not write.
+    const exists = Number(await this.#send(key, ['EXISTS', key]))
+    return exists === 1 ? { key, reason: 'a hash without session metadata' } : undefined
   }
 
-  async scanUsers(visit: (batch: readonly string[]) => void | Promise<void>): Promise<void> {
+  async scanUsers(visit: (batch: UserScanBatch) => void | Promise<void>): Promise<void> {
     await this.#scan(this.keys.userIndexPattern, async (keys) => {
-      const users = keys.map((key) => this.keys.parseUserIndexKey(key)).filter((u) => u !== undefined)
-      await visit(users)
+      const users: string[] = []
+      const foreign: ForeignKey[] = []
+      for (const found of await inChunks(keys, (key) => this.#scannedUser(key))) {
+        if (typeof found === 'string') users.push(found)
+        else if (found) foreign.push(found)
+      }
+      await visit({ users, foreign })
     })
+  }
+
+  /** One key of an index walk: its user, a foreign key, or nothing (it expired meanwhile). */
+  async #scannedUser(key: string): Promise<string | ForeignKey | undefined> {
+    const userId = this.keys.parseUserIndexKey(key)
+    let user: UserRef | undefined
+    try {
+      user = userId === undefined ? undefined : toUserRef(userId)
+    } catch {
+      user = undefined
+    }
+    if (!user) return { key, reason: 'the user id in the key name does not decode' }
+    // An index under another slot (or spelling) than its user's is never read by sessionkit: planted, not ours.
+    if (this.keys.userIndex(user) !== key)
+      return { key, reason: "not in its user's slot (or not its spelling)" }
+    const type = await this.#send(key, ['TYPE', key])
+    if (type === 'zset') return user.id
+    return type === 'none' ? undefined : { key, reason: `holds a ${String(type)}, not a sorted set` }
   }
 
   async ping(): Promise<void> {
@@ -315,6 +347,19 @@ export class RedisStore implements SessionStore, AdminStore {
   #send(routeKey: string | undefined, args: string[]): Promise<unknown> {
     return this.#runner.send(routeKey, args)
   }
+}
+
+/** Maps `keys` through `read`, a few at a time (see SCAN_READS_AT_ONCE). */
+async function inChunks<T>(keys: readonly string[], read: (key: string) => Promise<T>): Promise<T[]> {
+  const out: T[] = []
+  for (let i = 0; i < keys.length; i += SCAN_READS_AT_ONCE) {
+    out.push(...(await Promise.all(keys.slice(i, i + SCAN_READS_AT_ONCE).map(read))))
+  }
+  return out
+}
+
+function errorMessage(error: unknown): string {
+  return error instanceof Error ? error.message : String(error)
 }
 
 function positiveInteger(name: string, value: unknown): number {

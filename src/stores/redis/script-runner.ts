@@ -69,6 +69,7 @@ export class ScriptRunner {
    * Runs a script by SHA, falling back to EVAL (which also caches it) after a restart, failover or SCRIPT FLUSH.
    * Written with one promise and plain callbacks, not a chain: a load runs on every request, and each extra
    * promise costs an allocation and, with AsyncLocalStorage on, a hook.
+   * long: the callbacks share the call's state; split into methods they would need an object per call.
    */
   run<T = unknown>(
     script: LuaScript,
