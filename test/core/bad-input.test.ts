@@ -548,6 +548,16 @@ describe.each<BackendName>(['node-redis single', 'ioredis single', 'node-redis c
       await expectNoSession(deepProto.token)
     })
 
+    it('20. a dry-run cleanup writes nothing, not even the repair of an index of the wrong type', async () => {
+      const user = newUser()
+      const index = backend.redis!.keys.userIndex(toUserRef(user))
+      await backend.send(index, ['SET', index, 'garbage', 'PX', '60000'])
+      expect(await kit.cleanupSessions(user, { dryRun: true })).toEqual({ pruned: 0, evicted: 0 })
+      expect(await backend.send(index, ['TYPE', index])).toBe('string')
+      await kit.cleanupSessions(user)
+      expect(await backend.send(index, ['TYPE', index])).toBe('none')
+    })
+
     it('20. a user index of the wrong type is dropped, never a half-done script or a key without TTL', async () => {
       const user = newUser()
       const index = backend.redis!.keys.userIndex(toUserRef(user))

@@ -13,6 +13,13 @@
 -- Returns {pruned, evicted}.
 local now, stale = begin()
 if not now then return stale end
-heal_index(KEYS[1])
+if ARGV[5] == '1' then
+  -- A dry run writes nothing, not even the repair of an index key of the wrong type.
+  local t = redis.call('TYPE', KEYS[1])
+  t = type(t) == 'table' and t.ok or t
+  if t ~= 'zset' then return {0, 0} end
+else
+  heal_index(KEYS[1])
+end
 local pruned, evicted = enforce_index(KEYS[1], ARGV[2], ARGV[3], tonumber(ARGV[4]), now, '', ARGV[5] == '1')
 return {pruned, evicted}
