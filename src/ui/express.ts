@@ -34,7 +34,7 @@ export interface ExpressActiveSessionsOptions extends ActiveSessionsOptions {
 
 /** Creates the router. Store failures go to `next(err)` (with `statusCode` 503, from sessionkit). */
 export function activeSessionsRouter(kit: Sessionkit, options: ExpressActiveSessionsOptions = {}): Router {
-  const resolved = resolveActiveSessionsOptions(options)
+  const resolved = resolveActiveSessionsOptions(options, ['isAdmin'])
   const isAdmin = options.isAdmin ?? (() => false)
   // Parses only this router's forms (a no-op when the app already parsed the body).
   const formParser = express.urlencoded({ extended: false, limit: '8kb', parameterLimit: 20 })

@@ -42,7 +42,14 @@ const FORM = 'application/x-www-form-urlencoded'
  */
 export const activeSessionsPlugin: FastifyPluginAsync<FastifyActiveSessionsOptions> = (fastify, options) => {
   const kit = options.sessionkit
-  const resolved = resolveActiveSessionsOptions(options)
+  // Fastify hands its own registration options (prefix...) to the plugin too.
+  const resolved = resolveActiveSessionsOptions(options, [
+    'sessionkit',
+    'isAdmin',
+    'prefix',
+    'logLevel',
+    'logSerializers',
+  ])
   const isAdmin = options.isAdmin ?? (() => false)
   if (!fastify.hasContentTypeParser(FORM)) {
     fastify.addContentTypeParser(FORM, { parseAs: 'string', bodyLimit: 8192 }, (_request, body, done) => {

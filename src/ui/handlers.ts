@@ -10,6 +10,7 @@ import type { ActiveSession } from '../core/active-sessions.js'
 import type { Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
 import { InvalidOptionsError, InvalidUserIdError } from '../core/errors.js'
+import { rejectUnknownOptions } from '../core/option-checks.js'
 import { SessionAdmin } from '../admin/admin-service.js'
 import { NO_SKIPPED_KEYS } from '../admin/skipped.js'
 import { csrfToken, verifyCsrfToken } from './csrf.js'
@@ -58,14 +59,36 @@ export interface ResolvedActiveSessionsOptions {
   readonly timeZone: string
 }
 
+const OPTION_NAMES = [
+  'pagePath',
+  'apiPath',
+  'adminPath',
+  'loginPath',
+  'homePath',
+  'allowedOrigins',
+  'timeZone',
+]
+
+/**
+ * @param frameworkNames the names the framework's mount adds (`isAdmin`, Fastify's `prefix`...)
+ * @throws {InvalidOptionsError} naming the first invalid (or unknown) option
+ */
 export function resolveActiveSessionsOptions(
   options: ActiveSessionsOptions = {},
+  frameworkNames: readonly string[] = [],
 ): ResolvedActiveSessionsOptions {
+  rejectUnknownOptions('activeSessions', options, [...OPTION_NAMES, ...frameworkNames])
   const path = (name: string, value: string | undefined, fallback: string): string => {
     const p = value ?? fallback
-    if (!p.startsWith('/') || p.includes('?') || p.includes('#') || (p.length > 1 && p.endsWith('/'))) {
-      throw new TypeError(
-        `sessionkit ui: ${name} must be an absolute path without a trailing slash, got ${p}`,
+    if (
+      typeof p !== 'string' ||
+      !p.startsWith('/') ||
+      p.includes('?') ||
+      p.includes('#') ||
+      (p.length > 1 && p.endsWith('/'))
+    ) {
+      throw new InvalidOptionsError(
+        `activeSessions: ${name} must be an absolute path without a trailing slash, got ${String(p)}`,
       )
     }
     return p

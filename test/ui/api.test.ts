@@ -400,3 +400,15 @@ describe('without a loginPath', () => {
     }
   })
 })
+
+describe('activeSessions options', () => {
+  it('a misspelt or malformed option is an InvalidOptionsError naming it', async () => {
+    const { activeSessionsRouter } = await import('sessionkit/ui/express')
+    const { createSessionkit, InvalidOptionsError, MemoryStore } = await import('sessionkit')
+    const kit = createSessionkit({ store: new MemoryStore({ sweepIntervalMs: 0 }) })
+    expect(() => activeSessionsRouter(kit, { pagPath: '/x' } as never)).toThrow(InvalidOptionsError)
+    expect(() => activeSessionsRouter(kit, { pagPath: '/x' } as never)).toThrow('did you mean "pagePath"')
+    expect(() => activeSessionsRouter(kit, { pagePath: 'sessions' })).toThrow(InvalidOptionsError)
+    expect(() => activeSessionsRouter(kit, { pagePath: '/sessions', isAdmin: () => true })).not.toThrow()
+  })
+})
