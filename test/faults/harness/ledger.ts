@@ -55,6 +55,8 @@ export class Ledger {
   readonly liveResurrections: { id: string; at: number }[] = []
   /** When the fault began (`performance.now()`); `-Infinity` when Redis was down from the start. */
   faultAt = Number.POSITIVE_INFINITY
+  /** When the load started: the origin of the figures when Redis was down from the start. */
+  loadStartedAt = 0
   #seq = 0
 
   /** A unique marker for one write. */

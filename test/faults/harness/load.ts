@@ -68,6 +68,7 @@ export class LoadGenerator {
   }
 
   start(): void {
+    this.ledger.loadStartedAt = performance.now()
     this.#running = true
     const { users, revokers } = this.#options
     for (let i = 0; i < users; i++) this.#loops.push(this.#loop(() => this.#userStep(i)))

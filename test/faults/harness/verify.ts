@@ -21,7 +21,10 @@ export interface FaultReport {
   readonly requests: number
   /** Status code → count; `0` = the request failed at the socket. */
   readonly statuses: Readonly<Record<string, number>>
-  /** From the first to the last failed answer, relative to the fault (ms); undefined when nothing failed. */
+  /**
+   * From the first to the last failed answer, relative to the fault (to the start of the load when Redis was down
+   * from the start), ms; undefined when nothing failed.
+   */
   readonly errorWindow: readonly [number, number] | undefined
   /** How long 503 answers took (ms). */
   readonly failureLatency: { readonly p50: number; readonly p99: number; readonly max: number }
@@ -225,11 +228,11 @@ export async function verify(input: VerifyInput): Promise<FaultReport> {
 }
 
 function requestFigures(load: LoadGenerator) {
-  const { requests, faultAt } = load.ledger
+  const { requests, faultAt, loadStartedAt } = load.ledger
   const statuses: Record<string, number> = {}
   for (const r of requests) statuses[r.status] = (statuses[r.status] ?? 0) + 1
   const failed = requests.filter((r) => r.status === 0 || r.status >= 500)
-  const origin = Number.isFinite(faultAt) ? faultAt : 0
+  const origin = Number.isFinite(faultAt) ? faultAt : loadStartedAt
   const errorWindow =
     failed.length === 0
       ? undefined
