@@ -132,11 +132,13 @@ export class LoadGenerator {
    * worked: the app has recovered. Its sessions and failures go into the ledger like everyone else's.
    */
   async canary(): Promise<boolean> {
-    const i = CANARY - this.#canaries++
+    const n = this.#canaries++
+    const i = CANARY - n
     if ((await this.#write(i, undefined)) !== 200) return false
     const held = this.#held.get(i)
     if (!held || (await this.#read(i, held)) !== 200) return false
-    return (await this.#signIn(i, 'canary', held)) === 200
+    // One user per round: a slow recovery must not pile a hundred sessions on one user (the per-user cap).
+    return (await this.#signIn(i, `canary${n}`, held)) === 200
   }
 
   #canaries = 0

@@ -85,11 +85,28 @@ export interface VerifyInput {
   readonly durable: boolean
 }
 
+/**
+ * A request of the final checks. The app has recovered by then, but a client may still be settling (a Cluster
+ * client refreshing its slots): a 503 is retried for a while before it counts as a failure of the check.
+ */
+async function ask(base: string, path: string, cookie?: string): Promise<unknown> {
+  const deadline = performance.now() + 20_000
+  for (;;) {
+    const reply = await send(base, 'GET', path, cookie, 60_000)
+    if (reply.status === 200) return reply.body
+    if (performance.now() > deadline) {
+      throw new Error(`${path} answered ${reply.status} after recovery: ${JSON.stringify(reply.body)}`)
+    }
+    await new Promise((resolve) => setTimeout(resolve, 200))
+  }
+}
+
 async function readSession(base: string, session: TrackedSession) {
-  const reply = await send(base, 'GET', '/read', `${COOKIE}=${session.token}`)
-  if (reply.status !== 200)
-    throw new Error(`final read answered ${reply.status}: ${JSON.stringify(reply.body)}`)
-  return reply.body as { id: string | null; user: string | null; keys: string[] }
+  return (await ask(base, '/read', `${COOKIE}=${session.token}`)) as {
+    id: string | null
+    user: string | null
+    keys: string[]
+  }
 }
 
 /** Runs `fn` over `items`, `width` at a time. */
@@ -147,9 +164,10 @@ export async function verify(input: VerifyInput): Promise<FaultReport> {
   })
 
   // 3. The whole store: sessions nobody was given, sessions that should be gone, keys without a TTL.
-  const scan = await send(base, 'GET', '/admin/scan', undefined, 60_000)
-  if (scan.status !== 200) throw new Error(`scan answered ${scan.status}`)
-  const stored = scan.body as { sessions: { id: string; user: string | null }[]; keysWithoutTtl: string[] }
+  const stored = (await ask(base, '/admin/scan')) as {
+    sessions: { id: string; user: string | null }[]
+    keysWithoutTtl: string[]
+  }
   const deadIds = new Set(dead.map((s) => s.id))
   const unknownByUser = new Map<string, number>()
   let inStore = 0
@@ -181,8 +199,7 @@ export async function verify(input: VerifyInput): Promise<FaultReport> {
   }
   let unindexed = 0
   await inParallel([...byUser], 8, async ([user, sessions]) => {
-    const reply = await send(base, 'GET', `/admin/list?user=${user}`)
-    const ids = new Set((reply.body as { ids: string[] }).ids)
+    const ids = new Set(((await ask(base, `/admin/list?user=${user}`)) as { ids: string[] }).ids)
     unindexed += sessions.filter((s) => !ids.has(s.id)).length
   })
 
