@@ -160,7 +160,10 @@ async function scan(redis: RedisStore): Promise<unknown> {
   const sessions: { id: string; user: string | null }[] = []
   await redis.scanSessions((batch) => {
     for (const s of batch.sessions) {
-      sessions.push({ id: s.ref.id, user: s.fields.find(([name]) => name === '_u')?.[1] ?? null })
+      const fields = new Map(s.fields)
+      // Only what could load as a session (whatever else a store keeps under a session key is not one).
+      if (!fields.has('_c') || !fields.has('_ls') || !fields.has('_ab')) continue
+      sessions.push({ id: s.ref.id, user: fields.get('_u') ?? null })
     }
   })
   const keysWithoutTtl: string[] = []
