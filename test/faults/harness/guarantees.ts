@@ -21,19 +21,24 @@ export interface Expectations {
 }
 
 /**
- * A 503 must come within the store deadline. The slack covers the deadline sweep (a tenth of the deadline), HTTP
- * and a loaded 2-core machine's scheduling; it is generous on purpose: what it catches is a request hanging on a
- * dead store (several deadlines, or the client's own retries), not a slow one.
+ * A 503 must come within the store deadline. Nearly all of them (the 99th percentile) within the deadline plus
+ * the deadline sweep (a tenth of it), HTTP and a loaded 2-core machine's scheduling; every one of them within a
+ * few seconds more, which still catches what this is about: a request hanging on a dead store (for the client's
+ * retries, or for good), not one that was merely slow.
  */
-const DEADLINE_SLACK_MS = 1500
+const P99_SLACK_MS = 1000
+const MAX_SLACK_MS = 5000
 
 export function expectGuarantees(r: FaultReport, e: Expectations): void {
   // The process never crashes, and every failure is a clean 503 (or a 409 conflict), never a 500 or a hang-up.
   expect(r.appAlive, 'the app process is alive').toBe(true)
   const unexpected = Object.keys(r.statuses).filter((s) => !['200', '409', '503'].includes(s))
   expect(unexpected, 'status codes other than 200, 409, 503').toEqual([])
-  expect(r.failureLatency.max, '503 answers come within the store deadline').toBeLessThanOrEqual(
-    e.timeoutMs + DEADLINE_SLACK_MS,
+  expect(r.failureLatency.p99, '503 answers come within the store deadline (p99)').toBeLessThanOrEqual(
+    e.timeoutMs + P99_SLACK_MS,
+  )
+  expect(r.failureLatency.max, 'no request hangs on a failed store').toBeLessThanOrEqual(
+    e.timeoutMs + MAX_SLACK_MS,
   )
   // A store failure never clears or replaces the cookie.
   expect(r.cookieOnFailure, 'failed answers that touched the cookie').toBe(0)
