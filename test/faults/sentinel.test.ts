@@ -38,12 +38,18 @@ async function untilNewPrimary(group: SentinelGroup, old: number): Promise<numbe
 
 /** Waits until the new primary has its full set of replicas back (WAIT needs them). */
 async function untilReplicated(primary: number): Promise<void> {
-  await until('every replica to follow the new primary', async () => {
-    const info = await cli(primary, 'INFO', 'replication')
-    return (
-      new RegExp(`connected_slaves:${REPLICAS}\\b`).test(info) && !/state=(wait_bgsave|send_bulk)/.test(info)
-    )
-  })
+  let info = ''
+  try {
+    await until('every replica to follow the new primary', async () => {
+      info = await cli(primary, 'INFO', 'replication')
+      return (
+        new RegExp(`connected_slaves:${REPLICAS}\\b`).test(info) &&
+        !/state=(wait_bgsave|send_bulk)/.test(info)
+      )
+    })
+  } catch (error) {
+    throw new Error(`${(error as Error).message}; the primary on ${primary} says: ${info}`)
+  }
 }
 
 const FAULTS: readonly Fault[] = [
