@@ -40,15 +40,20 @@ async function untilNewPrimary(group: SentinelGroup, old: number): Promise<numbe
 async function untilReplicated(primary: number): Promise<void> {
   let info = ''
   try {
-    await until('every replica to follow the new primary', async () => {
-      info = await cli(primary, 'INFO', 'replication')
-      return (
-        new RegExp(`connected_slaves:${REPLICAS}\\b`).test(info) &&
-        !/state=(wait_bgsave|send_bulk)/.test(info)
-      )
-    })
+    await until(
+      'every replica to follow the new primary',
+      async () => {
+        info = await cli(primary, 'INFO', 'replication')
+        return (
+          new RegExp(`connected_slaves:${REPLICAS}\\b`).test(info) &&
+          !/state=(wait_bgsave|send_bulk)/.test(info)
+        )
+        // A full resync under load on a busy 2-core machine can take a while.
+      },
+      120_000,
+    )
   } catch (error) {
-    throw new Error(`${(error as Error).message}; the primary on ${primary} says: ${info}`)
+    throw new Error(`${(error as Error).message}; the primary on ${primary} says: ${info}`, { cause: error })
   }
 }
 
