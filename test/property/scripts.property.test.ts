@@ -10,6 +10,7 @@
  * - no silent lost write: a save that resolved is in the session it was made on, or in its successor through
  *   rotations and same-user sign-ins, unless that line of sessions was ended (signed out, revoked) or passed to
  *   another user (whose sign-in carries nothing over);
+ * - nothing crosses users: such a write never shows up in the session of another user who signed in on the cookie;
  * - every user's index lists every live session of that user (found by walking the store, not the index);
  * - every key has a TTL.
  */
@@ -75,6 +76,8 @@ class Model {
   readonly dead = new Set<string>()
   /** token → the token it was rotated to, by a rotation or a sign-in of the same owner. */
   readonly successor = new Map<string, string>()
+  /** token → the token another user's sign-in on the same cookie replaced it with (nothing may be carried). */
+  readonly handedOver = new Map<string, string>()
   /** Resolved saves: the marker and the token of the session it was made on. */
   readonly saves: { marker: string; token: string }[] = []
   /** token → its owner, as far as the run knows. */
@@ -188,6 +191,7 @@ class Run {
           if (token !== undefined) {
             m.dead.add(token)
             if (s.userAtOpen === undefined || s.userAtOpen === newOwner) m.successor.set(token, next)
+            else m.handedOver.set(token, next)
           }
           return
         }
@@ -255,6 +259,10 @@ async function check(run: Run, store: RedisStore, prefix: string): Promise<void>
     expect(await run.loads(token), `a session ended by an acknowledged call loads again`).toBeUndefined()
   }
   for (const { marker, token } of m.saves) {
+    // Another user's sign-in on this cookie starts afresh: a write to the old session must never reach theirs.
+    const other = m.handedOver.get(m.last(token))
+    const theirs = other === undefined ? undefined : await run.loads(other)
+    if (theirs) expect(theirs.session.has(marker), 'a write reached another user’s session').toBe(false)
     const last = m.last(token)
     if (m.dead.has(last)) continue
     const req = await run.loads(last)

@@ -21,10 +21,11 @@ export interface Expectations {
 }
 
 /**
- * A 503 must come within the store deadline. Nearly all of them (the 99th percentile) within the deadline plus
- * the deadline sweep (a tenth of it), HTTP and a loaded 2-core machine's scheduling; every one of them within a
- * few seconds more, which still catches what this is about: a request hanging on a dead store (for the client's
- * retries, or for good), not one that was merely slow.
+ * A 503 must come within the store deadline. The machine's own load delays every answer, failed or not, so the
+ * bound is relative to what a successful request took in the same run: nearly all 503s (the 99th percentile)
+ * within the deadline plus the 99th percentile of successes plus a second (the deadline sweep, HTTP); every 503
+ * within the deadline plus the slowest success plus five seconds. That still catches what this is about: a
+ * request hanging on a dead store (for the client's retries, or for good), not one that was merely slow.
  */
 const P99_SLACK_MS = 1000
 const MAX_SLACK_MS = 5000
@@ -35,10 +36,10 @@ export function expectGuarantees(r: FaultReport, e: Expectations): void {
   const unexpected = Object.keys(r.statuses).filter((s) => !['200', '409', '503'].includes(s))
   expect(unexpected, 'status codes other than 200, 409, 503').toEqual([])
   expect(r.failureLatency.p99, '503 answers come within the store deadline (p99)').toBeLessThanOrEqual(
-    e.timeoutMs + P99_SLACK_MS,
+    e.timeoutMs + r.successLatency.p99 + P99_SLACK_MS,
   )
   expect(r.failureLatency.max, 'no request hangs on a failed store').toBeLessThanOrEqual(
-    e.timeoutMs + MAX_SLACK_MS,
+    e.timeoutMs + r.successLatency.max + MAX_SLACK_MS,
   )
   // A store failure never clears or replaces the cookie.
   expect(r.cookieOnFailure, 'failed answers that touched the cookie').toBe(0)

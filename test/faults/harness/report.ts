@@ -25,6 +25,10 @@ export function reportRows(r: FaultReport): [string, string][] {
       '503 latency p50 / p99 / max',
       `${ms(r.failureLatency.p50)} / ${ms(r.failureLatency.p99)} / ${ms(r.failureLatency.max)}`,
     ],
+    [
+      '200 latency p50 / p99 / max',
+      `${ms(r.successLatency.p50)} / ${ms(r.successLatency.p99)} / ${ms(r.successLatency.max)}`,
+    ],
     ['recovery after Redis back', ms(r.recoveryMs)],
     ['failed answers with Set-Cookie', String(r.cookieOnFailure)],
     [

@@ -6,7 +6,7 @@
 import { send } from './http.js'
 import type { LoadGenerator } from './load.js'
 import { COOKIE } from './load.js'
-import type { FailedCall, TrackedSession } from './ledger.js'
+import type { FailedCall, RequestRecord, TrackedSession } from './ledger.js'
 import type { Memory } from './app-process.js'
 
 export interface Counted {
@@ -28,6 +28,8 @@ export interface FaultReport {
   readonly errorWindow: readonly [number, number] | undefined
   /** How long 503 answers took (ms). */
   readonly failureLatency: { readonly p50: number; readonly p99: number; readonly max: number }
+  /** How long 200 answers took (ms): what the machine's load alone costs a request, for comparison. */
+  readonly successLatency: { readonly p50: number; readonly p99: number; readonly max: number }
   /** Failed answers that set or cleared the session cookie. */
   readonly cookieOnFailure: number
   /**
@@ -257,10 +259,8 @@ function requestFigures(load: LoadGenerator) {
           Math.min(...failed.map((r) => r.endedAt)) - origin,
           Math.max(...failed.map((r) => r.endedAt)) - origin,
         ] as const)
-  const latencies = requests
-    .filter((r) => r.status === 503)
-    .map((r) => r.endedAt - r.startedAt)
-    .sort((a, b) => a - b)
+  const latencies = latencyOf(requests, 503)
+  const successes = latencyOf(requests, 200)
   return {
     requests: requests.length,
     statuses,
@@ -270,8 +270,20 @@ function requestFigures(load: LoadGenerator) {
       p99: percentile(latencies, 99),
       max: latencies.at(-1) ?? 0,
     },
+    successLatency: {
+      p50: percentile(successes, 50),
+      p99: percentile(successes, 99),
+      max: successes.at(-1) ?? 0,
+    },
     cookieOnFailure: requests.filter((r) => r.cookieOnFailure).length,
   }
+}
+
+function latencyOf(requests: readonly RequestRecord[], status: number): number[] {
+  return requests
+    .filter((r) => r.status === status)
+    .map((r) => r.endedAt - r.startedAt)
+    .sort((a, b) => a - b)
 }
 
 function countAcked(load: LoadGenerator): number {
