@@ -5,6 +5,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['sessionkit-source'] } },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    // The fault suite has its own config (vitest.faults.config.ts, `npm run test:faults`).
+    exclude: ['**/node_modules/**', 'test/faults/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,

@@ -88,7 +88,7 @@ export function resolveActiveSessionsOptions(
       (p.length > 1 && p.endsWith('/'))
     ) {
       throw new InvalidOptionsError(
-        `activeSessions: ${name} must be an absolute path without a trailing slash, got ${String(p)}`,
+        `activeSessions: ${name} must be an absolute path without a trailing slash, got ${JSON.stringify(p)}`,
       )
     }
     return p

@@ -13,8 +13,20 @@ export interface RedisProcess {
   readonly port: number
   readonly url: string
   readonly child: ChildProcess
-  /** Stops the server (SIGKILL) and removes its directory. */
+  /** The server's working directory (AOF and cluster config files live here). */
+  readonly dir: string
+  /** Stops the server (SIGKILL) and removes its directory (unless it was given with `options.dir`). */
   stop(): Promise<void>
+  /** Kills the server (SIGKILL) and keeps its directory, so a restart with `options.dir` finds its AOF. */
+  kill(): Promise<void>
+}
+
+export interface StartRedisOptions {
+  /**
+   * Working directory to use (and keep): a restart on the same `dir` and port reloads the AOF a killed server
+   * left. Default: a fresh temporary directory, removed by `stop()`.
+   */
+  readonly dir?: string
 }
 
 const running = new Set<RedisProcess>()
@@ -49,10 +61,11 @@ function isFree(port: number): Promise<boolean> {
 export async function startRedis(
   extraArgs: readonly string[] = [],
   fixedPort?: number,
+  options: StartRedisOptions = {},
 ): Promise<RedisProcess> {
   for (let attempt = 0; ; attempt++) {
     const port = fixedPort ?? (await freePort())
-    const dir = mkdtempSync(join(tmpdir(), 'sessionkit-redis-'))
+    const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'sessionkit-redis-'))
     const child = spawn(
       'redis-server',
       [
@@ -70,18 +83,24 @@ export async function startRedis(
       ],
       { stdio: 'ignore' },
     )
+    const kill = async (): Promise<void> => {
+      running.delete(server)
+      if (child.exitCode === null && child.signalCode === null) {
+        const exited = new Promise((resolve) => child.once('exit', resolve))
+        // A stopped (SIGSTOP) server still dies of SIGKILL.
+        child.kill('SIGKILL')
+        await exited
+      }
+    }
     const server: RedisProcess = {
       port,
       url: `redis://127.0.0.1:${port}`,
       child,
+      dir,
+      kill,
       async stop() {
-        running.delete(server)
-        if (child.exitCode === null && child.signalCode === null) {
-          const exited = new Promise((resolve) => child.once('exit', resolve))
-          child.kill('SIGKILL')
-          await exited
-        }
-        rmSync(dir, { recursive: true, force: true })
+        await kill()
+        if (options.dir === undefined) rmSync(dir, { recursive: true, force: true })
       },
     }
     running.add(server)
@@ -127,30 +146,42 @@ function ping(port: number): Promise<string> {
 }
 
 export interface RedisCluster {
+  /** Every node, masters first (as `redis-cli --cluster create` was given them). */
   readonly nodes: readonly RedisProcess[]
   /** `host:port` of every master. */
   readonly addresses: readonly string[]
   stop(): Promise<void>
 }
 
-/** Starts a real 3-master Redis Cluster (no replicas) and waits until every node reports `cluster_state:ok`. */
-export async function startCluster(): Promise<RedisCluster> {
+export interface ClusterOptions {
+  /** Replicas per master (default 0). */
+  readonly replicas?: number
+  /** `cluster-node-timeout`: how long a silent master has before its replica takes over (default 5000 ms). */
+  readonly nodeTimeoutMs?: number
+}
+
+/**
+ * Starts a real 3-master Redis Cluster (with `replicas` replicas per master) and waits until every node reports
+ * `cluster_state:ok` and every replica is attached to its master.
+ */
+export async function startCluster(options: ClusterOptions = {}): Promise<RedisCluster> {
+  const replicas = options.replicas ?? 0
   const nodes = await Promise.all(
-    [0, 1, 2].map(() =>
+    Array.from({ length: 3 * (1 + replicas) }, () =>
       startRedis([
         '--cluster-enabled',
         'yes',
         '--cluster-config-file',
         'nodes.conf',
         '--cluster-node-timeout',
-        '5000',
+        String(options.nodeTimeoutMs ?? 5000),
       ]),
     ),
   )
-  const addresses = nodes.map((n) => `127.0.0.1:${n.port}`)
+  const all = nodes.map((n) => `127.0.0.1:${n.port}`)
   const create = spawnSync(
     'redis-cli',
-    ['--cluster', 'create', ...addresses, '--cluster-replicas', '0', '--cluster-yes'],
+    ['--cluster', 'create', ...all, '--cluster-replicas', String(replicas), '--cluster-yes'],
     {
       encoding: 'utf8',
       timeout: 30_000,
@@ -163,17 +194,22 @@ export async function startCluster(): Promise<RedisCluster> {
     await stop()
     throw new Error(`redis-cli --cluster create failed: ${create.stderr || create.stdout}`)
   }
-  const deadline = Date.now() + 20_000
+  const deadline = Date.now() + 30_000
   for (;;) {
     const states = nodes.map(
       (n) => spawnSync('redis-cli', ['-p', String(n.port), 'cluster', 'info'], { encoding: 'utf8' }).stdout,
     )
-    if (states.every((s) => s.includes('cluster_state:ok'))) break
+    const roles = nodes.map(
+      (n) => spawnSync('redis-cli', ['-p', String(n.port), 'role'], { encoding: 'utf8' }).stdout,
+    )
+    const replicasLinked = roles.filter((r) => /connected/.test(r) && r.startsWith('slave')).length
+    if (states.every((s) => s.includes('cluster_state:ok')) && replicasLinked === 3 * replicas) break
     if (Date.now() > deadline) {
       await stop()
-      throw new Error('the cluster did not reach cluster_state:ok')
+      throw new Error('the cluster did not reach cluster_state:ok with every replica attached')
     }
     await new Promise((resolve) => setTimeout(resolve, 100))
   }
-  return { nodes, addresses, stop }
+  // `--cluster create` gives the first three nodes the slots; the others become their replicas.
+  return { nodes, addresses: all.slice(0, 3), stop }
 }
