@@ -294,6 +294,7 @@ export class SessionLifecycle {
         createdAt: reissue.createdAt,
         signedInAt: reissue.signedInAt,
         absoluteExpiresAt: reissue.absoluteExpiresAt,
+        completesRotation: claimed.length > 0,
       },
       this.#policy,
     )

@@ -56,6 +56,11 @@ export interface CreateSpec {
   readonly signedInAt?: number | undefined
   /** Keep this absolute deadline (rotation without sign-in); default now + the absolute timeout. */
   readonly absoluteExpiresAt?: number | undefined
+  /**
+   * The second step of a rotation whose first step (the claim) already took effect: the store must try it even
+   * while it sheds load (an open circuit, a full queue), since failing it now would sign the user out.
+   */
+  readonly completesRotation?: boolean
 }
 
 export interface CreateResult {

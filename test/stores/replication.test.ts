@@ -1,5 +1,5 @@
 /**
- * `waitForReplicas`: a sign-out, revocation or rotation of a signed-in session resolves only once a replica has
+ * `waitForReplicas`: a sign-out, a revocation, or the end of the old token at a sign-in or rotation resolves only once a replica has
  * it, so promoting that replica (a failover) cannot bring the session back; when no replica confirms in time the
  * call fails with StoreUnavailableError instead of reporting a revocation that may be lost. A primary and a
  * replica, started here, on both clients.
@@ -73,11 +73,38 @@ describe.each<BackendName>(['node-redis single', 'ioredis single'])('waitForRepl
       const revoke = await kit.revokeAllSessions(user).catch((e: unknown) => e)
       expect(revoke).toBeInstanceOf(StoreUnavailableError)
       expect(String(revoke)).toContain('replicas')
-      // The sign-in of an anonymous visitor needs no confirmation (its old token can only ever be anonymous).
-      await anonymous.request((s) => s.signIn(newUser()))
-      expect(await anonymous.request((s) => s.get('cart'))).toEqual([1])
+      // A sign-in ends the old token too: unconfirmed, it fails (and the visitor keeps the cookie it has).
+      const token = anonymous.cookie
+      await expect(anonymous.request((s) => s.signIn(newUser()))).rejects.toBeInstanceOf(
+        StoreUnavailableError,
+      )
+      expect(anonymous.cookie).toBe(token)
     } finally {
       process.kill(replica.child.pid!, 'SIGCONT')
+    }
+  })
+
+  it('a replica (a demoted primary still serving old data) refuses even a load: never a stale session', async () => {
+    const user = newUser()
+    const browser = new Browser(kit)
+    await browser.request((s) => s.signIn(user))
+    await sleep(50)
+    const onReplica = await openBackend(name, {
+      url: replica.url,
+      timeoutMs: 1000,
+      store: { circuitBreaker: false },
+    })
+    try {
+      const replicaKit = createSessionkit({
+        store: onReplica.store,
+        cookie: { secure: false },
+        deviceParser: false,
+      })
+      const error = await new Browser(replicaKit, { cookie: browser.cookie }).open().catch((e: unknown) => e)
+      expect(error).toBeInstanceOf(StoreUnavailableError)
+      expect(String(error)).toContain('READONLY')
+    } finally {
+      await onReplica.close()
     }
   })
 })

@@ -57,9 +57,10 @@ export interface RedisStoreOptions {
    */
   readonly circuitBreaker?: CircuitBreakerOptions | false
   /**
-   * Confirm sign-outs, revocations and rotations of signed-in sessions with `WAIT replicas timeoutMs`: such a
-   * call resolves only once that many replicas have the change, so a failover to one of them cannot bring the
-   * session back; otherwise it fails with StoreUnavailableError. Off by default (needs replicas).
+   * Confirm sign-outs, revocations and the end of the old token at every sign-in and rotation with `WAIT
+   * replicas timeoutMs`: such a call resolves only once that many replicas have the change, so a failover to one
+   * of them cannot bring the session back; otherwise it fails with StoreUnavailableError. Off by default (needs
+   * replicas).
    */
   readonly waitForReplicas?: ReplicaConfirmation
 }
@@ -150,7 +151,8 @@ export class RedisStore implements SessionStore, AdminStore {
       user ? user.encoded : '',
     ]
     for (const [name, value] of spec.fields) args.push(name, value)
-    const reply = asArray(await this.#runner.run(scripts.create, keys, args))
+    const options = spec.completesRotation === true ? PAST_ADMISSION : undefined
+    const reply = asArray(await this.#runner.run(scripts.create, keys, args, options))
     return { now: Number(reply[0]), absoluteExpiresAt: Number(reply[1]), created: Number(reply[3]) === 1 }
   }
 
@@ -168,7 +170,7 @@ export class RedisStore implements SessionStore, AdminStore {
       scripts.claim,
       [this.keys.session(ref), this.keys.forwardingNote(ref)],
       [this.keys.userIndexPrefix(ref.tag), ref.hash, successor?.ref.id ?? '', successor?.owner ?? ''],
-      { confirm: claimedSignedIn },
+      { confirm: claimedSomething },
     )
     return reply === null || reply === undefined || reply === false ? undefined : pairs(asArray(reply), 0)
   }
@@ -418,6 +420,7 @@ function loadResult(reply: unknown): LoadResult {
 }
 
 const LOAD = Object.freeze({ read: loadResult })
+const PAST_ADMISSION = Object.freeze({ admitted: true })
 
 const APPLIED: SaveResult = Object.freeze({ status: 'applied' })
 const GONE: SaveResult = Object.freeze({ status: 'gone' })
@@ -432,11 +435,13 @@ function saveResult(reply: unknown): SaveResult {
   return Number(reply) === 0 ? GONE : APPLIED
 }
 
-/** Whether a claim removed a signed-in session (whose token must stay dead after a failover). */
-function claimedSignedIn(reply: unknown): boolean {
-  const list = asArray(reply)
-  for (let i = 0; i < list.length; i += 2) if (list[i] === '_u') return true
-  return false
+/**
+ * Whether a claim removed a session: its token must stay dead after a failover (an anonymous one too: "the old
+ * token is dead at once" is what a sign-in promises, and a revived anonymous token is one an attacker may have
+ * planted before the sign-in).
+ */
+function claimedSomething(reply: unknown): boolean {
+  return Array.isArray(reply) && reply.length > 0
 }
 
 function isPositive(reply: unknown): boolean {

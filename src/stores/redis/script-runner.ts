@@ -7,7 +7,7 @@
  * - calls are refused at once when the client is not connected, when `maxInFlight` calls are already pending,
  *   or while the circuit breaker is open: memory and the replay after an outage stay bounded;
  * - EVALSHA falls back to EVAL after a restart or failover (NOSCRIPT), but never for a call already timed out;
- * - with `waitForReplicas`, security-relevant writes (sign-out, revocation, rotation of a signed-in session) are
+ * - with `waitForReplicas`, security-relevant writes (sign-out, revocation, the old token's end at a rotation) are
  *   confirmed with WAIT before they count as done.
  *
  * @module
@@ -38,6 +38,11 @@ export interface RunOptions<T> {
   readonly read?: (reply: unknown) => T
   /** Whether this reply is a write that WAIT must confirm (when `waitForReplicas` is set). */
   readonly confirm?: (reply: unknown) => boolean
+  /**
+   * Send it even while calls are being shed (client reconnecting, circuit open, queue full): the second step of
+   * an operation whose first step took effect. The deadline still bounds it, and it never runs late.
+   */
+  readonly admitted?: boolean
 }
 
 /** Error replies that mean "Redis cannot serve right now", as opposed to "Redis refused this command". */
@@ -77,7 +82,7 @@ export class ScriptRunner {
     args: readonly string[],
     options: RunOptions<T> = {},
   ): Promise<T> {
-    const refused = this.#admit()
+    const refused = options.admitted === true ? undefined : this.#admit()
     if (refused) return Promise.reject(new StoreUnavailableError(`redis ${script.name} refused: ${refused}`))
     return new Promise<T>((resolve, reject) => {
       const call = this.#deadlines.track(script.name, reject)

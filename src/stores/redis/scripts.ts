@@ -21,8 +21,15 @@ function read(name: string): string {
 
 const lib = read('lib')
 
+/**
+ * Every script starts with a shebang (Redis >= 7.0) and declares no flags, so Redis treats it as a write script
+ * whether or not this call writes: a replica (an old primary that Sentinel demoted, still serving its stale data
+ * while it resyncs) refuses it with READONLY instead of answering a load from data the primary no longer has.
+ */
+const SHEBANG = '#!lua'
+
 function load(name: string, repliesServerTime = false): LuaScript {
-  const source = `${lib}\n${read(name)}`
+  const source = `${SHEBANG}\n${lib}\n${read(name)}`
   return { name, source, sha: createHash('sha1').update(source).digest('hex'), repliesServerTime }
 }
 

@@ -13,6 +13,12 @@
 
 /** Assumed worst drift between the two clocks: 100 ppm. */
 const DRIFT_PER_MS = 1e-4
+/**
+ * The share of a call's time that its answer may take to come back. A script that starts later than this share of
+ * the deadline is refused, so that an answer is never still on its way when the caller gives up: a call either
+ * took effect and was reported done, or was reported failed and never takes effect.
+ */
+const ANSWER_SHARE = 0.2
 /** Slack on top of the estimate's error, for the time the script itself takes to start. */
 const SAFETY_MS = 2
 
@@ -46,12 +52,12 @@ export class ServerClock {
 
   /**
    * The server time after which a call sent at `sentAt` (local ms) must not take effect, given that the caller
-   * gives up at `sentAt + timeoutMs`: earlier by the estimate's error, so that it holds whichever way the estimate
-   * is off. `''` while the clock is unknown.
+   * gives up at `sentAt + timeoutMs`: earlier by the time an answer may take back (ANSWER_SHARE) and by the
+   * estimate's error, so that it holds whichever way the estimate is off. `''` while the clock is unknown.
    */
   deadline(sentAt: number, timeoutMs: number): string {
     if (this.#offset === undefined) return ''
     const error = this.#errorMs + (sentAt - this.#sampledAt) * DRIFT_PER_MS
-    return String(Math.floor(sentAt + this.#offset + timeoutMs - error - SAFETY_MS))
+    return String(Math.floor(sentAt + this.#offset + timeoutMs * (1 - ANSWER_SHARE) - error - SAFETY_MS))
   }
 }
