@@ -1,10 +1,12 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   resolve: { conditions: ['sessionkit-source'] },
   ssr: { resolve: { conditions: ['sessionkit-source'] } },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
+    // The packed-package test runs on its own (`npm run test:package`): packing rewrites package.json and dist/.
+    exclude: [...configDefaults.exclude, 'test/package/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,
