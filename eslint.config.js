@@ -8,9 +8,7 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: {
-          allowDefaultProject: ['scripts/*.js', 'examples/*.mjs', 'test/cli/*.mjs', 'eslint.config.js'],
-        },
+        projectService: true,
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -31,8 +29,12 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/*.js', 'examples/*.mjs', 'test/cli/*.mjs', 'eslint.config.js'],
+    files: ['scripts/*.js', 'examples/*.mjs', 'test/cli/*.mjs', 'eslint.config.js', 'typedoc.config.js'],
     ...tseslint.configs.disableTypeChecked,
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: {
+      // Plain Node scripts: parsed without a TypeScript program (keep disableTypeChecked's parser options).
+      ...tseslint.configs.disableTypeChecked.languageOptions,
+      globals: { process: 'readonly', console: 'readonly', URL: 'readonly' },
+    },
   },
 )

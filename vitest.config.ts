@@ -1,12 +1,13 @@
-import { defineConfig } from 'vitest/config'
+import { configDefaults, defineConfig } from 'vitest/config'
 
 export default defineConfig({
   resolve: { conditions: ['sessionkit-source'] },
   ssr: { resolve: { conditions: ['sessionkit-source'] } },
   test: {
     include: ['test/**/*.test.ts', 'src/**/*.test.ts'],
-    // The fault suite has its own config (vitest.faults.config.ts, `npm run test:faults`).
-    exclude: ['**/node_modules/**', 'test/faults/**'],
+    // Run on their own: the fault suite (`npm run test:faults`), and the packed-package test
+    // (`npm run test:package`: packing rewrites package.json and dist/).
+    exclude: [...configDefaults.exclude, 'test/faults/**', 'test/package/**'],
     globalSetup: ['test/helpers/global-setup.ts'],
     pool: 'forks',
     testTimeout: 30_000,

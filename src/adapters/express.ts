@@ -39,7 +39,7 @@ declare global {
 }
 
 /** The parts of Express's request the middleware reads. */
-interface ExpressRequest extends IncomingMessage {
+export interface ExpressRequest extends IncomingMessage {
   session: Session
   readonly ip?: string | undefined
   readonly protocol?: string
@@ -48,8 +48,8 @@ interface ExpressRequest extends IncomingMessage {
   readonly app?: { get(setting: string): unknown }
 }
 
-type Next = (error?: unknown) => void
-type Middleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void
+export type Next = (error?: unknown) => void
+export type Middleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void
 
 export interface SessionMiddlewareOptions {
   /**

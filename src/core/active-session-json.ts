@@ -7,7 +7,7 @@
 import type { ActiveSession } from './active-sessions.js'
 
 /** The fields of an {@link ActiveSession} that the API shows (never the user id or the deadlines). */
-type ShownField =
+export type ShownField =
   | 'id'
   | 'current'
   | 'browser'

@@ -10,7 +10,7 @@ import type { ActiveSession } from '../core/active-sessions.js'
 import type { Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
 import { InvalidOptionsError, InvalidUserIdError } from '../core/errors.js'
-import { rejectUnknownOptions } from '../core/option-checks.js'
+import { describeValue, rejectUnknownOptions } from '../core/option-checks.js'
 import { SessionAdmin } from '../admin/admin-service.js'
 import { NO_SKIPPED_KEYS } from '../admin/skipped.js'
 import { csrfToken, verifyCsrfToken } from './csrf.js'
@@ -88,7 +88,7 @@ export function resolveActiveSessionsOptions(
       (p.length > 1 && p.endsWith('/'))
     ) {
       throw new InvalidOptionsError(
-        `activeSessions: ${name} must be an absolute path without a trailing slash, got ${JSON.stringify(p)}`,
+        `activeSessions: ${name} must be an absolute path without a trailing slash, got ${describeValue(p)}`,
       )
     }
     return p

@@ -2,12 +2,14 @@
  * The demo app in a real browser (Debian's Chromium through playwright-core): alice signs in from a Windows
  * desktop and an iPhone, sees both devices, revokes the phone (which lands on the sign-in page at its next
  * request), then revokes every other session; the admin view's charts render. Screenshots of both pages at
- * desktop (1280) and phone (390) widths are written to docs/screenshots/.
+ * desktop (1280) and phone (390) widths are written to .artifacts/screenshots/ (ignored by git), or to the folder
+ * SESSIONKIT_SCREENSHOTS names, relative to the repository root: `SESSIONKIT_SCREENSHOTS=docs/screenshots npm
+ * test -- test/browser` refreshes the README's pictures.
  */
 import { existsSync, mkdirSync } from 'node:fs'
 import type { Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
-import { dirname, join } from 'node:path'
+import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core'
 import { createSessionkit, MemoryStore } from 'sessionkit'
@@ -15,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createDemoApp } from '../../demo/app.js'
 
 const CHROMIUM = '/usr/bin/chromium'
-const SCREENSHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'screenshots')
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
+const SCREENSHOTS = resolve(ROOT, process.env.SESSIONKIT_SCREENSHOTS ?? '.artifacts/screenshots')
 
 const UA = {
   windowsChrome:

@@ -82,9 +82,15 @@ const SCAN_READS_AT_ONCE = 50
  * ```
  */
 export class RedisStore implements SessionStore, AdminStore {
-  /** The key layout (prefix and key names). */
+  /**
+   * The key layout (prefix and key names).
+   * @internal
+   */
   readonly keys: KeyLayout
-  /** The client, behind the small port the store uses. */
+  /**
+   * The client, behind the small port the store uses.
+   * @internal
+   */
   readonly redis: RedisCommander
   readonly #runner: ScriptRunner
   #limitsOf: StorePolicy | undefined
