@@ -22,11 +22,18 @@
 import { AsyncResource } from 'node:async_hooks'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { runWithSession } from '../core/current.js'
-import { HeadersSentError } from '../core/errors.js'
+import { HeadersSentError, InvalidOptionsError } from '../core/errors.js'
+import { rejectUnknownOptions } from '../core/option-checks.js'
 import type { Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
 import type { HttpContext } from '../core/state.js'
+import { CompatBridge, type CompatUserId } from './compat-session.js'
+import { EXPRESS_RESERVED, ExpressSessionCompat, type ExpressCompatRequest } from './express-session-compat.js'
 import { NO_STORE, replaceSetCookie } from './set-cookie.js'
+
+export { ExpressSessionCompat } from './express-session-compat.js'
+export { CompatCookie } from './compat-session.js'
+export type { CompatSessionData, CompatUserId } from './compat-session.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -34,6 +41,11 @@ declare global {
     interface Request {
       /** The request's session (sessionkit). Always present after `sessionMiddleware`. */
       session: Session
+      /**
+       * The native sessionkit session in the express-session API mode (`req.session` is then express-session's
+       * API); `undefined` in the default mode, where `req.session` is the native session.
+       */
+      sessionkit?: Session
     }
   }
 }
@@ -41,6 +53,7 @@ declare global {
 /** The parts of Express's request the middleware reads. */
 interface ExpressRequest extends IncomingMessage {
   session: Session
+  sessionkit?: Session
   readonly ip?: string | undefined
   readonly protocol?: string
   readonly hostname?: string | undefined
@@ -58,7 +71,21 @@ export interface SessionMiddlewareOptions {
    * can turn it off.
    */
   readonly bindCurrentSession?: boolean
+  /**
+   * Which API `req.session` offers: `'sessionkit'` (default, the native `Session`) or `'express-session'`
+   * (express-session's: property access, `regenerate`, `save`, `destroy`...; the native session is then
+   * `req.sessionkit`). See docs/migrating.md.
+   */
+  readonly api?: 'sessionkit' | 'express-session'
+  /**
+   * In the express-session API mode: who is signed in, from the session data (`(data) => data.passport?.user`
+   * for passport). When it becomes set the session is signed in (new token, device, Active Sessions index);
+   * when it is cleared the session leaves the index. Without it, sign-in is left to `req.sessionkit.signIn()`.
+   */
+  readonly userId?: CompatUserId
 }
+
+const OPTION_NAMES = ['bindCurrentSession', 'api', 'userId']
 
 /**
  * Creates the session middleware. Mount it before the routes (and, ideally, before body parsers).
@@ -69,26 +96,81 @@ export interface SessionMiddlewareOptions {
  * - A store failure goes to `next(err)` with `err.statusCode === 503`; the visitor's cookie is left alone.
  */
 export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOptions = {}): Middleware {
+  checkOptions(options)
   kit.warmUp()
   const bindCurrent = options.bindCurrentSession ?? true
+  if (options.api === 'express-session') return compatMiddleware(kit, bindCurrent, options.userId)
   return function sessionkit(req, res, next) {
     const http = new ExpressHttp(kit, req, res, next)
     kit.openSession(http).then((session) => {
       req.session = session
       http.session = session
-      if (!bindCurrent) {
-        next()
-      } else if (!hasBody(req)) {
-        runWithSession(session, next)
-      } else {
-        runWithSession(session, () => {
-          // Body parsers call next() from the request stream's events, which run outside this async context;
-          // wrapping emit in this context keeps the current session reachable after them.
-          req.emit = AsyncResource.bind(req.emit.bind(req), 'sessionkit.request')
-          next()
-        })
-      }
+      enter(req, session, bindCurrent, next)
     }, next)
+  }
+}
+
+/**
+ * The express-session API mode: `req.session` is an `ExpressSessionCompat` over the native session. Its data
+ * can change without sessionkit seeing it (nested mutation), so every response is held for the check.
+ */
+function compatMiddleware(kit: Sessionkit, bindCurrent: boolean, userId: CompatUserId | undefined): Middleware {
+  const cookie = kit.options.cookie
+  return function sessionkit(req, res, next) {
+    const http = new ExpressHttp(kit, req, res, next)
+    kit.openSession(http).then((native) => {
+      const compatReq = req as unknown as ExpressCompatRequest
+      const bridge = new CompatBridge({
+        native,
+        cookie,
+        userId,
+        reserved: EXPRESS_RESERVED,
+        reopen: () => kit.openSession(http),
+        idChanged: (id) => {
+          compatReq.sessionID = id
+        },
+      })
+      const session = new ExpressSessionCompat(bridge, compatReq)
+      bridge.attach(session)
+      compatReq.session = session
+      compatReq.sessionID = native.id
+      req.sessionkit = native
+      saveBeforeEnd(bridge, res, next)
+      enter(req, native, bindCurrent, next)
+    }, next)
+  }
+}
+
+/** Runs the rest of the request with `session` as the current session (unless turned off). */
+function enter(req: ExpressRequest, session: Session, bindCurrent: boolean, next: Next): void {
+  if (!bindCurrent) {
+    next()
+  } else if (!hasBody(req)) {
+    runWithSession(session, next)
+  } else {
+    runWithSession(session, () => {
+      // Body parsers call next() from the request stream's events, which run outside this async context;
+      // wrapping emit in this context keeps the current session reachable after them.
+      req.emit = AsyncResource.bind(req.emit.bind(req), 'sessionkit.request')
+      next()
+    })
+  }
+}
+
+function checkOptions(options: SessionMiddlewareOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionsError('sessionMiddleware options must be an object')
+  }
+  rejectUnknownOptions('sessionMiddleware', options, OPTION_NAMES)
+  const { api, userId } = options
+  if (api !== undefined && api !== 'sessionkit' && api !== 'express-session') {
+    throw new InvalidOptionsError(`api must be 'sessionkit' or 'express-session', got ${JSON.stringify(api)}`)
+  }
+  if (userId !== undefined && typeof userId !== 'function') {
+    throw new InvalidOptionsError('userId must be a function: (data) => the signed-in user id, or undefined')
+  }
+  if (userId !== undefined && api !== 'express-session') {
+    throw new InvalidOptionsError("userId applies to api: 'express-session' only")
   }
 }
 
@@ -143,10 +225,23 @@ class ExpressHttp implements HttpContext {
     else res.setHeader('Set-Cookie', list)
     if (value !== undefined && !res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', NO_STORE)
   }
+
+  appendSetCookie(value: string): void {
+    const res = this.#res
+    const current = res.getHeader('Set-Cookie')
+    const list = current === undefined ? [] : Array.isArray(current) ? [...current] : [String(current)]
+    res.setHeader('Set-Cookie', [...list, value])
+  }
+}
+
+/** What the save before the response needs: a native `Session`, or a compat mode's bridge. */
+interface Committer {
+  readonly isDirty: boolean
+  commit(): Promise<void>
 }
 
 /** Holds `res.end` until the session's changes are stored, so the client never sees a response before its write. */
-function saveBeforeEnd(session: Session, res: ServerResponse, next: Next): void {
+function saveBeforeEnd(session: Committer, res: ServerResponse, next: Next): void {
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse
   // Ends that arrive while a save is in flight (a double end) wait behind it, so the response the handler ended
   // first is the one the client gets, as it would be without a session. They are dropped if the save fails: the
