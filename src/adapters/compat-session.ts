@@ -1,11 +1,14 @@
 /**
  * What the express-session and @fastify/session API modes share, free of any framework. The application works on
- * a plain object (property access, nested mutation, as with those libraries); at each save its changes are mapped
- * onto the native {@link Session}:
+ * a plain-looking object (property access, nested mutation, as with those libraries); at each save its changes
+ * are mapped onto the native {@link Session}:
  *
- * - **Per-key deltas.** Each top-level key's JSON is compared with what was loaded (or last saved), and only the
- *   keys that differ are set or deleted on the native session, so the conditional save scripts keep their
- *   no-lost-update and no-resurrection guarantees in these modes too.
+ * - **Per-key deltas.** Each top-level key the request touched is compared (as JSON) with what was loaded or
+ *   last saved, and only the keys that differ are set or deleted on the native session, so the conditional save
+ *   scripts keep their no-lost-update and no-resurrection guarantees in these modes too.
+ * - **Lazy values.** The object is a Proxy: a value is parsed from the stored JSON when the app first reads it,
+ *   and keys the request never read cannot have changed, so they are neither parsed nor compared. A request that
+ *   reads one key of a large session pays for one key.
  * - **`userId(data)` drives sign-in and sign-out.** When it becomes set, the session is signed in through the
  *   native `signIn()` (new token, device, index); when it is cleared, the signed-in session is destroyed (it
  *   leaves the index) and whatever data is left lives on in a new anonymous session.
@@ -35,13 +38,16 @@ export type CompatSessionData = Readonly<Record<string, unknown>>
  */
 export type CompatUserId = (data: CompatSessionData) => unknown
 
-/** The object an app sees as its session in a compat mode: own properties are the data, plus `cookie`. */
-export interface CompatHolder {
+/** A compat session object (the Proxy's target): its own properties are the data, plus `cookie`. */
+export interface CompatTarget {
   readonly cookie: CompatCookie
 }
 
-/** What a lifecycle step a save must run before writing the changed keys. */
+/** What lifecycle step a save must run before writing the changed keys. */
 type Step = 'signIn' | 'signOut' | 'rotate' | 'drop'
+
+/** Baseline of a key whose stored JSON was never read: it matches no JSON, so the key is always written. */
+const UNREAD = ''
 
 let requestedRememberMe: (cookie: CompatCookie) => boolean | undefined
 
@@ -85,9 +91,10 @@ export class CompatCookie {
   }
 
   set expires(value: Date | null | false | undefined) {
-    this.#expires = value instanceof Date ? value : null
-    this.originalMaxAge = this.#expires ? this.#expires.getTime() - Date.now() : null
-    this.#requested = this.#expires !== null && this.originalMaxAge !== null && this.originalMaxAge > 0
+    const ms = value instanceof Date ? value.getTime() - Date.now() : 0
+    this.#expires = ms > 0 ? (value as Date) : null
+    this.originalMaxAge = ms > 0 ? ms : null
+    this.#requested = ms > 0
   }
 
   /** Milliseconds until the cookie expires, or `null` for a browser-session cookie. */
@@ -130,13 +137,35 @@ export interface CompatBridgeOptions {
   readonly reserved: ReadonlySet<string>
   /** Opens the request's session again from its cookie (for `reload()`). */
   readonly reopen: () => Promise<Session>
+  /** Puts a new session object on the request (`regenerate()`), or removes it (`destroy()`: `undefined`). */
+  readonly replace: (session: CompatTarget | undefined) => void
+  /** Called once, at the first sign that the request may change the session (so Express holds `res.end`). */
+  readonly changing?: () => void
   /** Called when the public id the app sees may have changed (after a save, regenerate or destroy). */
   readonly idChanged?: (id: string | undefined) => void
 }
 
 /**
- * Binds one request's compat session object (the "holder", replaced by `regenerate()`) to its native session.
- * The adapters read `isDirty` and call `commit()` before the response, like they do with a native session.
+ * Where a compat session object keeps its bridge: a non-enumerable symbol property, invisible to `Object.keys`,
+ * spread and JSON. (A WeakMap would do too, but its entries, two per request, made the garbage collector's
+ * ephemeron work the largest cost of the mode.)
+ */
+const BRIDGE = Symbol('sessionkit.bridge')
+
+interface Bridged {
+  readonly [BRIDGE]?: CompatBridge
+}
+
+/** The bridge of a compat session object; for the compat classes' methods. */
+export function bridgeOf(session: object): CompatBridge {
+  const bridge = (session as Bridged)[BRIDGE]
+  if (!bridge) throw new TypeError('sessionkit: not a session object made by the session middleware')
+  return bridge
+}
+
+/**
+ * Binds one request's compat session object (replaced by `regenerate()`) to its native session. The adapters
+ * read `isDirty` and call `commit()` before the response, as they do with a native session.
  */
 export class CompatBridge {
   readonly native: Session
@@ -144,12 +173,22 @@ export class CompatBridge {
   readonly #userIdOf: CompatUserId | undefined
   readonly #reserved: ReadonlySet<string>
   readonly #reopen: () => Promise<Session>
+  readonly #replace: (session: CompatTarget | undefined) => void
+  readonly #changing: (() => void) | undefined
   readonly #idChanged: ((id: string | undefined) => void) | undefined
-  /** The object that is the request's session now; `undefined` once destroyed. */
-  #holder: CompatHolder | undefined
-  /** JSON of each key as the native session holds it (as loaded or last saved). */
-  #baseline = new Map<string, string>()
+  /**
+   * Where the keys the app has not read yet come from: the native session, the session `reload()` read, or
+   * nothing (after `regenerate()` or `destroy()`: the new session object starts empty).
+   */
+  #source: Session | undefined
+  /** The object behind the request's session Proxy; `undefined` once destroyed. */
+  #target: CompatTarget | undefined
+  /** The Proxy the app holds as its session (over `#target`). */
+  #holder: CompatTarget | undefined
+  /** JSON of each read or written key as the native session holds it (`UNREAD` when it was never read). */
+  readonly #baseline = new Map<string, string>()
   #regenerate = false
+  #changed = false
   /** The id the request came with: `reload()` reads the store again only while the session still has it. */
   readonly #openedId: string | undefined
   /** The save (or reload, destroy) in flight: they run one after another, never overlapping. */
@@ -159,29 +198,21 @@ export class CompatBridge {
 
   constructor(options: CompatBridgeOptions) {
     this.native = options.native
+    this.#source = options.native
     this.#cookieOptions = options.cookie
     this.#userIdOf = options.userId
     this.#reserved = options.reserved
     this.#reopen = options.reopen
+    this.#replace = options.replace
+    this.#changing = options.changing
     this.#idChanged = options.idChanged
     this.#openedId = options.native.id
     this.#reportedId = options.native.id
   }
 
-  /**
-   * A cookie object for the session (a remembered session's cookie has an expiry); after `regenerate()`, a fresh
-   * browser-session one, as the peers give a regenerated session the default cookie.
-   */
-  newCookie(regenerated = false): CompatCookie {
-    const native = this.native
-    const until = !regenerated && native.rememberMe ? native.absoluteExpiresAt?.getTime() : undefined
-    return new CompatCookie(this.#cookieOptions, until)
-  }
-
-  /** Makes `holder` the request's session, filled with the native session's data. */
-  attach(holder: CompatHolder): void {
-    this.#holder = holder
-    this.#fill(holder, this.native)
+  /** Makes `target` the request's session, holding the native session's data: returns the Proxy the app sees. */
+  open<T extends CompatTarget>(target: T): T {
+    return this.#wrap(target)
   }
 
   /** The public id the app sees: `undefined` while the session is not stored (new, or regenerated and unsaved). */
@@ -190,16 +221,16 @@ export class CompatBridge {
   }
 
   /**
-   * For the adapters' save step: applies the data's key changes to the native session now (synchronously), and
-   * tells whether a store call is due. The common case (nothing changed) costs no promise.
+   * For the adapters' save step: applies the changed keys to the native session now (synchronously), and tells
+   * whether a store call is due. The common case (nothing changed) costs no promise.
    */
   get isDirty(): boolean {
     if (this.#queue !== undefined) return true
-    const holder = this.#holder
+    const target = this.#target
     try {
-      if (holder !== undefined) {
-        if (this.#plan(holder) !== undefined) return true
-        this.#applyChanges(holder, false)
+      if (target !== undefined) {
+        if (this.#plan(target) !== undefined) return true
+        this.#applyChanges(target, false)
       }
     } catch {
       // commit() meets the same error (a bad value, a bad user id) and reports it through the adapter's error path.
@@ -216,21 +247,34 @@ export class CompatBridge {
    * @throws {StoreUnavailableError}
    */
   commit(): Promise<void> {
+    this.#noteChange()
     return this.#serial(() => this.#commitNow())
   }
 
-  /** Replaces the request's session object; the old session is dropped at the next save (lazy regenerate). */
-  regenerate(next: CompatHolder): void {
-    this.#holder = next
+  /**
+   * Gives the request `next` (a new, empty compat session object) as its session; the old session is dropped at
+   * the next save (lazy regenerate). Returns the Proxy the app sees.
+   */
+  regenerate<T extends CompatTarget>(next: T): T {
+    this.#noteChange()
+    if (this.#target !== undefined) this.readAll(this.#target)
+    this.#source = undefined
     this.#regenerate = true
+    const wrapped = this.#wrap(next)
+    this.#replace(wrapped)
     this.#report()
+    return wrapped
   }
 
   /** Destroys the session in the store and clears the cookie. The request has no session object afterwards. */
   destroy(): Promise<void> {
+    this.#noteChange()
+    this.#source = undefined
+    this.#target = undefined
     this.#holder = undefined
     this.#regenerate = false
     this.#baseline.clear()
+    this.#replace(undefined)
     return this.#serial(async () => {
       await this.native.signOut()
       this.#report()
@@ -242,49 +286,105 @@ export class CompatBridge {
    * came with (other requests' writes show up), else from what this request stored.
    */
   reload(): Promise<void> {
+    this.#noteChange()
     return this.#serial(async () => {
-      const holder = this.#holder
-      if (holder === undefined) return
+      const target = this.#target
+      if (target === undefined) return
       const id = this.native.id
       const source = id !== undefined && id === this.#openedId ? await this.#reopen() : this.native
-      for (const key of Object.keys(holder)) {
-        if (!this.#reserved.has(key)) Reflect.deleteProperty(holder, key)
-      }
+      for (const key of Object.keys(target)) if (!this.#reserved.has(key)) Reflect.deleteProperty(target, key)
+      this.#source = source
       this.#regenerate = false
-      this.#fill(holder, source)
+      this.#baseline.clear()
       this.#report()
     })
   }
 
+  /** Whether `key` of `target` is stored data the app has not read yet (or the cookie, not made yet). */
+  isUnread(target: CompatTarget, key: string): boolean {
+    if (Object.hasOwn(target, key)) return false
+    if (key === 'cookie') return true
+    const source = this.#source
+    return (
+      source !== undefined &&
+      target === this.#target &&
+      !this.#reserved.has(key) &&
+      !this.#baseline.has(key) &&
+      source.has(key) &&
+      !(key in target)
+    )
+  }
+
+  /** A key of the target is about to be read: makes it an own property if it is still unread. (For the Proxy.) */
+  read(target: CompatTarget, key: string): void {
+    if (!this.isUnread(target, key)) return
+    const data = target as unknown as Record<string, unknown>
+    if (key === 'cookie') {
+      // Made on first use: most requests never look at it. It can be changed in place (`maxAge`).
+      data.cookie = this.#newCookie(target)
+      this.#noteChange()
+      return
+    }
+    const value = (this.#source as Session).get(key)
+    data[key] = value
+    this.#baseline.set(key, JSON.stringify(value))
+    // An object handed out can be changed in place, out of sight: the end of the request must compare it.
+    if (typeof value === 'object' && value !== null) this.#noteChange()
+  }
+
+  /** A key is about to be assigned, deleted or defined. (For the Proxy.) */
+  write(target: CompatTarget, key: string): void {
+    if (this.isUnread(target, key) && key !== 'cookie') this.#baseline.set(key, UNREAD)
+    this.#noteChange()
+  }
+
+  /** Reads every unread key (for iteration, `Object.keys`, `JSON.stringify`...). */
+  readAll(target: CompatTarget): void {
+    this.read(target, 'cookie')
+    const source = this.#source
+    if (source === undefined || target !== this.#target) return
+    for (const key of source.keys()) this.read(target, key)
+  }
+
+  /** A cookie object for the session: a remembered session's has its expiry; a regenerated one is fresh. */
+  #newCookie(target: CompatTarget): CompatCookie {
+    const native = this.native
+    const fresh = this.#regenerate && target === this.#target
+    const until = !fresh && native.rememberMe ? native.absoluteExpiresAt?.getTime() : undefined
+    return new CompatCookie(this.#cookieOptions, until)
+  }
+
   async #commitNow(): Promise<void> {
-    const holder = this.#holder
-    if (holder === undefined) return this.native.commit()
+    const target = this.#target
+    if (target === undefined) return this.native.commit()
     const regenerate = this.#regenerate
-    const step = this.#plan(holder)
+    const step = this.#plan(target)
     const native = this.native
     switch (step) {
       case undefined:
-        this.#applyChanges(holder, false)
+        this.#applyChanges(target, false)
         break
       case 'signIn': {
         // Same owner (or anonymous before): the data rides along in the sign-in's create. Another user's
-        // sign-in carries nothing, so the data is written again after it.
-        this.#applyChanges(holder, regenerate)
-        const user = this.#userOf(holder) as string
-        await native.signIn(user, { rememberMe: requestedRememberMe(holder.cookie) ?? false })
-        this.#writeAll(holder)
+        // sign-in carries nothing, so the data is written again after it (read first: the store's copy goes).
+        this.readAll(target)
+        this.#applyChanges(target, regenerate)
+        const user = this.#userOf(target) as string
+        await native.signIn(user, { rememberMe: requestedOf(target) ?? false })
+        this.#writeAll(target)
         break
       }
       case 'signOut':
+        this.readAll(target)
         await native.signOut()
-        this.#writeAll(holder)
+        this.#writeAll(target)
         break
       case 'rotate':
-        this.#applyChanges(holder, true)
+        this.#applyChanges(target, true)
         await native.rotate()
         break
       case 'drop':
-        if (native.isNew) this.#applyChanges(holder, true)
+        if (native.isNew) this.#applyChanges(target, true)
         else await native.signOut()
         break
     }
@@ -293,43 +393,40 @@ export class CompatBridge {
     this.#report()
   }
 
-  #report(): void {
-    const id = this.id
-    if (id === this.#reportedId) return
-    this.#reportedId = id
-    this.#idChanged?.(id)
-  }
-
   /** The lifecycle step the data calls for, if any. */
-  #plan(holder: CompatHolder): Step | undefined {
+  #plan(target: CompatTarget): Step | undefined {
     const native = this.native
     if (this.#userIdOf !== undefined) {
-      const user = this.#userOf(holder)
+      const user = this.#userOf(target)
       const current = native.userId
       if (user !== undefined) {
         if (user !== current || this.#regenerate) return 'signIn'
-        const remember = requestedRememberMe(holder.cookie)
+        const remember = requestedOf(target)
         return remember !== undefined && remember !== native.rememberMe ? 'signIn' : undefined
       }
       if (current !== undefined) return 'signOut'
     }
-    if (this.#regenerate) return hasData(holder, this.#reserved) ? 'rotate' : 'drop'
+    if (this.#regenerate) return this.#hasData(target) ? 'rotate' : 'drop'
     return undefined
   }
 
   /** @throws {InvalidUserIdError} `userId(data)` returned something that is not a user id */
-  #userOf(holder: CompatHolder): string | undefined {
-    const raw = this.#userIdOf?.(holder as unknown as CompatSessionData)
+  #userOf(target: CompatTarget): string | undefined {
+    const fn = this.#userIdOf
+    if (fn === undefined) return undefined
+    // The app's function reads through the Proxy, so the keys it needs are parsed on demand.
+    const raw = fn((this.#target === target ? this.#holder : target) as unknown as CompatSessionData)
     return raw === undefined || raw === null ? undefined : normalizeUserId(raw)
   }
 
   /**
-   * Writes the keys whose JSON differs from the baseline and deletes the keys that are gone. `exact` (after a
-   * regenerate) also deletes every stored key the data does not have.
+   * Writes the read or assigned keys whose JSON differs from the baseline, and deletes the keys that are gone.
+   * Unread keys cannot have changed and are skipped. `exact` (after a regenerate) also deletes every stored key
+   * the new session object does not have.
    */
-  #applyChanges(holder: CompatHolder, exact: boolean): void {
+  #applyChanges(target: CompatTarget, exact: boolean): void {
     const baseline = this.#baseline
-    const data = holder as unknown as Record<string, unknown>
+    const data = target as unknown as Record<string, unknown>
     const before = baseline.size
     let kept = 0
     for (const key of Object.keys(data)) {
@@ -354,9 +451,12 @@ export class CompatBridge {
     if (exact) for (const key of [...this.native.keys()]) if (!baseline.has(key)) this.native.delete(key)
   }
 
-  /** After a sign-in or sign-out replaced the native data: writes every key (unchanged ones are no-ops). */
-  #writeAll(holder: CompatHolder): void {
-    const data = holder as unknown as Record<string, unknown>
+  /**
+   * After a sign-in or sign-out replaced the native data: writes every key (unchanged ones are no-ops). Every key
+   * was read before the sign-in or sign-out.
+   */
+  #writeAll(target: CompatTarget): void {
+    const data = target as unknown as Record<string, unknown>
     this.#baseline.clear()
     for (const key of Object.keys(data)) {
       if (this.#reserved.has(key)) continue
@@ -367,16 +467,33 @@ export class CompatBridge {
     }
   }
 
-  /** Copies a session's data onto `holder` and takes it as the baseline. */
-  #fill(holder: CompatHolder, source: Session): void {
-    const data = holder as unknown as Record<string, unknown>
-    this.#baseline.clear()
-    for (const [key, value] of source.entries()) {
-      // As express-session does: a stored key never shadows the session's own API (`cookie`, `save`...).
-      if (this.#reserved.has(key) || key in data) continue
-      data[key] = value
-      this.#baseline.set(key, JSON.stringify(value))
-    }
+  #hasData(target: CompatTarget): boolean {
+    for (const key of Object.keys(target)) if (!this.#reserved.has(key)) return true
+    const source = this.#source
+    if (source === undefined) return false
+    for (const key of source.keys()) if (this.isUnread(target, key)) return true
+    return false
+  }
+
+  #wrap<T extends CompatTarget>(target: T): T {
+    Object.defineProperty(target, BRIDGE, { value: this })
+    const wrapped = new Proxy<T>(target, LAZY_DATA)
+    this.#target = target
+    this.#holder = wrapped
+    return wrapped
+  }
+
+  #noteChange(): void {
+    if (this.#changed) return
+    this.#changed = true
+    this.#changing?.()
+  }
+
+  #report(): void {
+    const id = this.id
+    if (id === this.#reportedId) return
+    this.#reportedId = id
+    this.#idChanged?.(id)
   }
 
   #serial(work: () => Promise<void>): Promise<void> {
@@ -391,13 +508,55 @@ export class CompatBridge {
   }
 }
 
-function noop(): void {
-  return undefined
+/** What the app asked of the cookie in this request, if it made the cookie at all (without a trap). */
+function requestedOf(target: CompatTarget): boolean | undefined {
+  const cookie = Object.hasOwn(target, 'cookie') ? target.cookie : undefined
+  return cookie instanceof CompatCookie ? requestedRememberMe(cookie) : undefined
 }
 
-function hasData(holder: CompatHolder, reserved: ReadonlySet<string>): boolean {
-  for (const key of Object.keys(holder)) if (!reserved.has(key)) return true
-  return false
+function bridgeOfTarget(target: CompatTarget): CompatBridge {
+  return (target as Bridged)[BRIDGE] as CompatBridge
+}
+
+/**
+ * The Proxy handler (one for all requests): reads make unread keys own properties on demand; assignments,
+ * deletions and definitions mark a key as changed; enumeration reads every key first, so `Object.keys`, spread and
+ * `JSON.stringify` see all the data.
+ */
+const LAZY_DATA: ProxyHandler<CompatTarget> = {
+  get(target, key, receiver): unknown {
+    if (typeof key === 'string') bridgeOfTarget(target).read(target, key)
+    return Reflect.get(target, key, receiver)
+  },
+  set(target, key, value) {
+    if (typeof key === 'string') bridgeOfTarget(target).write(target, key)
+    return Reflect.set(target, key, value)
+  },
+  deleteProperty(target, key) {
+    if (typeof key === 'string') bridgeOfTarget(target).write(target, key)
+    return Reflect.deleteProperty(target, key)
+  },
+  defineProperty(target, key, descriptor) {
+    if (typeof key === 'string') bridgeOfTarget(target).write(target, key)
+    return Reflect.defineProperty(target, key, descriptor)
+  },
+  has(target, key) {
+    return (
+      (typeof key === 'string' && bridgeOfTarget(target).isUnread(target, key)) || Reflect.has(target, key)
+    )
+  },
+  ownKeys(target) {
+    bridgeOfTarget(target).readAll(target)
+    return Reflect.ownKeys(target)
+  },
+  getOwnPropertyDescriptor(target, key) {
+    if (typeof key === 'string') bridgeOfTarget(target).read(target, key)
+    return Reflect.getOwnPropertyDescriptor(target, key)
+  },
+}
+
+function noop(): void {
+  return undefined
 }
 
 /** The key's JSON as express-session's stores would write it; `undefined` when JSON drops the value. */

@@ -6,15 +6,10 @@
  *
  * @module
  */
-import type { CompatBridge, CompatCookie } from './compat-session.js'
+import { inspect } from 'node:util'
+import { bridgeOf, type CompatCookie } from './compat-session.js'
 
 type Callback = (error?: unknown) => void
-
-/** The parts of an Express request this mode writes. */
-export interface ExpressCompatRequest {
-  session?: unknown
-  sessionID?: string | undefined
-}
 
 /** Own property names that are never session data in this mode. */
 export const EXPRESS_RESERVED: ReadonlySet<string> = new Set([
@@ -51,48 +46,37 @@ export const EXPRESS_RESERVED: ReadonlySet<string> = new Set([
  */
 export class ExpressSessionCompat {
   [key: string]: unknown
-  /** The session cookie (`maxAge`: see `CompatCookie`). */
-  cookie: CompatCookie
-  readonly #bridge: CompatBridge
-  readonly #req: ExpressCompatRequest
-
-  /** Made by the middleware. @internal */
-  constructor(bridge: CompatBridge, req: ExpressCompatRequest, regenerated = false) {
-    this.cookie = bridge.newCookie(regenerated)
-    this.#bridge = bridge
-    this.#req = req
-  }
+  /** The session cookie (`maxAge`: see `CompatCookie`); made on first use. */
+  declare cookie: CompatCookie
 
   /** The public id (`<tag>.<27 chars>`), or `undefined` while the session is not stored. */
   get id(): string | undefined {
-    return this.#bridge.id
+    return bridgeOf(this).id
   }
 
   /** Replaces `req.session` with a new, empty session; the old one is gone once saved. */
   regenerate(callback?: Callback): this {
-    const next = new ExpressSessionCompat(this.#bridge, this.#req, true)
-    this.#bridge.regenerate(next)
-    this.#req.session = next
-    later(callback)
+    const bridge = bridgeOf(this)
+    bridge.regenerate(new ExpressSessionCompat())
+    if (callback) process.nextTick(callback)
     return this
   }
 
   /** Signs out: destroys the session in the store, clears the cookie, and removes `req.session`. */
   destroy(callback?: Callback): this {
-    delete this.#req.session
-    settle(this.#bridge.destroy(), callback)
+    settle(bridgeOf(this).destroy(), callback)
     return this
   }
 
   /** Saves now (the changed keys, and any sign-in or sign-out `userId(data)` calls for). */
   save(callback?: Callback): this {
-    settle(this.#bridge.commit(), callback)
+    settle(bridgeOf(this).commit(), callback)
     return this
   }
 
   /** Discards unsaved changes and reads the session again. */
   reload(callback?: Callback): this {
-    settle(this.#bridge.reload(), callback)
+    settle(bridgeOf(this).reload(), callback)
     return this
   }
 
@@ -105,6 +89,17 @@ export class ExpressSessionCompat {
   resetMaxAge(): this {
     return this
   }
+
+  /** `console.log(req.session)` shows the data (util.inspect looks past the Proxy, at unread keys too). */
+  [inspect.custom](): Record<string, unknown> {
+    return plainCopy(this)
+  }
+}
+
+/** The data and cookie of a compat session as a plain object. */
+export function plainCopy(session: object): Record<string, unknown> {
+  bridgeOf(session).readAll(session as ExpressSessionCompat)
+  return { ...(session as Record<string, unknown>) }
 }
 
 /** Calls back after the work, with its error; without a callback an error is dropped, as express-session does. */
@@ -113,9 +108,4 @@ function settle(work: Promise<void>, callback: Callback | undefined): void {
     () => callback?.(),
     (error: unknown) => callback?.(error),
   )
-}
-
-/** Store callbacks never run synchronously in express-session: neither do these. */
-function later(callback: Callback | undefined): void {
-  if (callback) process.nextTick(callback)
 }

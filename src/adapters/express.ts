@@ -28,7 +28,7 @@ import type { Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
 import type { HttpContext } from '../core/state.js'
 import { CompatBridge, type CompatUserId } from './compat-session.js'
-import { EXPRESS_RESERVED, ExpressSessionCompat, type ExpressCompatRequest } from './express-session-compat.js'
+import { EXPRESS_RESERVED, ExpressSessionCompat } from './express-session-compat.js'
 import { NO_STORE, replaceSetCookie } from './set-cookie.js'
 
 export { ExpressSessionCompat } from './express-session-compat.js'
@@ -104,41 +104,57 @@ export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOpt
     const http = new ExpressHttp(kit, req, res, next)
     kit.openSession(http).then((session) => {
       req.session = session
-      http.session = session
+      http.committer = session
       enter(req, session, bindCurrent, next)
     }, next)
   }
 }
 
 /**
- * The express-session API mode: `req.session` is an `ExpressSessionCompat` over the native session. Its data
- * can change without sessionkit seeing it (nested mutation), so every response is held for the check.
+ * The express-session API mode: `req.session` is an `ExpressSessionCompat` over the native session (which is
+ * `req.sessionkit`). `res.end` is held as soon as the request may change the session: an assignment, a
+ * regenerate, or an object value read out of it (it can be changed in place).
  */
-function compatMiddleware(kit: Sessionkit, bindCurrent: boolean, userId: CompatUserId | undefined): Middleware {
+function compatMiddleware(
+  kit: Sessionkit,
+  bindCurrent: boolean,
+  userId: CompatUserId | undefined,
+): Middleware {
   const cookie = kit.options.cookie
   return function sessionkit(req, res, next) {
     const http = new ExpressHttp(kit, req, res, next)
     kit.openSession(http).then((native) => {
-      const compatReq = req as unknown as ExpressCompatRequest
+      const compatReq = req as unknown as CompatRequest
       const bridge = new CompatBridge({
         native,
         cookie,
         userId,
         reserved: EXPRESS_RESERVED,
         reopen: () => kit.openSession(http),
+        replace: (session) => {
+          if (session) compatReq.session = session
+          else delete compatReq.session
+        },
+        changing: () => {
+          http.sessionChanged()
+        },
         idChanged: (id) => {
           compatReq.sessionID = id
         },
       })
-      const session = new ExpressSessionCompat(bridge, compatReq)
-      bridge.attach(session)
-      compatReq.session = session
+      http.committer = bridge
+      compatReq.session = bridge.open(new ExpressSessionCompat())
       compatReq.sessionID = native.id
       req.sessionkit = native
-      saveBeforeEnd(bridge, res, next)
       enter(req, native, bindCurrent, next)
     }, next)
   }
+}
+
+/** The request properties the express-session API mode sets, as express-session does. */
+interface CompatRequest {
+  session?: object
+  sessionID?: string | undefined
 }
 
 /** Runs the rest of the request with `session` as the current session (unless turned off). */
@@ -178,8 +194,8 @@ function checkOptions(options: SessionMiddlewareOptions): void {
 class ExpressHttp implements HttpContext {
   readonly cookieHeader: string | undefined
   readonly userAgent: string | undefined
-  /** Set once the session is open. */
-  session: Session | undefined
+  /** What saves the session (the native session, or the compat mode's bridge); set once it is open. */
+  committer: Committer | undefined
   readonly #kit: Sessionkit
   readonly #req: ExpressRequest
   readonly #res: ServerResponse
@@ -213,9 +229,9 @@ class ExpressHttp implements HttpContext {
   sessionChanged(): void {
     // res.end is wrapped only once the session has something to save: patching a response object changes its
     // shape, which slows Node's whole HTTP path for that response (measured: ~25 µs per request).
-    if (this.#holding || !this.session) return
+    if (this.#holding || !this.committer) return
     this.#holding = true
-    saveBeforeEnd(this.session, this.#res, this.#next)
+    saveBeforeEnd(this.committer, this.#res, this.#next)
   }
 
   setCookie(value: string | undefined): void {

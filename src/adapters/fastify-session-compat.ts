@@ -5,14 +5,11 @@
  *
  * @module
  */
-import type { CompatBridge, CompatCookie } from './compat-session.js'
+import { inspect } from 'node:util'
+import { bridgeOf, type CompatCookie } from './compat-session.js'
+import { plainCopy } from './express-session-compat.js'
 
 type Callback = (error?: unknown) => void
-
-/** The part of a Fastify request this mode writes. */
-export interface FastifyCompatRequest {
-  session: unknown
-}
 
 /** Own property names that are never session data in this mode. */
 export const FASTIFY_RESERVED: ReadonlySet<string> = new Set([
@@ -49,26 +46,17 @@ export const FASTIFY_RESERVED: ReadonlySet<string> = new Set([
  */
 export class FastifySessionCompat {
   [key: string]: unknown
-  /** The session cookie (`maxAge`: see `CompatCookie`). */
-  cookie: CompatCookie
-  readonly #bridge: CompatBridge
-  readonly #request: FastifyCompatRequest
-
-  /** Made by the plugin. @internal */
-  constructor(bridge: CompatBridge, request: FastifyCompatRequest, regenerated = false) {
-    this.cookie = bridge.newCookie(regenerated)
-    this.#bridge = bridge
-    this.#request = request
-  }
+  /** The session cookie (`maxAge`: see `CompatCookie`); made on first use. */
+  declare cookie: CompatCookie
 
   /** The public id (`<tag>.<27 chars>`), or `undefined` while the session is not stored. */
   get sessionId(): string | undefined {
-    return this.#bridge.id
+    return bridgeOf(this).id
   }
 
   /** The value of a session key. */
   get(key: string): unknown {
-    return Object.hasOwn(this, key) && !FASTIFY_RESERVED.has(key) ? this[key] : undefined
+    return FASTIFY_RESERVED.has(key) || !Object.hasOwn(this, key) ? undefined : this[key]
   }
 
   /** Sets a session key; `undefined` deletes it. */
@@ -91,34 +79,39 @@ export class FastifySessionCompat {
    */
   regenerate(keepFields?: readonly string[] | Callback, callback?: Callback): Promise<void> | undefined {
     const done = typeof keepFields === 'function' ? keepFields : callback
-    const next = new FastifySessionCompat(this.#bridge, this.#request, true)
+    const bridge = bridgeOf(this)
+    const kept: [string, unknown][] = []
     if (Array.isArray(keepFields)) {
-      for (const key of keepFields as readonly string[]) next.set(key, this.get(key))
+      for (const key of keepFields as readonly string[]) kept.push([key, this.get(key)])
     }
-    this.#bridge.regenerate(next)
-    this.#request.session = next
+    const next = bridge.regenerate(new FastifySessionCompat())
+    for (const [key, value] of kept) next.set(key, value)
     return settle(Promise.resolve(), done)
   }
 
   /** Signs out: destroys the session in the store, clears the cookie, and sets `request.session` to `null`. */
   destroy(callback?: Callback): Promise<void> | undefined {
-    this.#request.session = null
-    return settle(this.#bridge.destroy(), callback)
+    return settle(bridgeOf(this).destroy(), callback)
   }
 
   /** Discards unsaved changes and reads the session again. */
   reload(callback?: Callback): Promise<void> | undefined {
-    return settle(this.#bridge.reload(), callback)
+    return settle(bridgeOf(this).reload(), callback)
   }
 
   /** Saves now (the changed keys, and any sign-in or sign-out `userId(data)` calls for). */
   save(callback?: Callback): Promise<void> | undefined {
-    return settle(this.#bridge.commit(), callback)
+    return settle(bridgeOf(this).commit(), callback)
   }
 
   /** Does nothing: sessionkit slides the idle deadline on its own (at most once per `touchIntervalMs`). */
   touch(): void {
     return undefined
+  }
+
+  /** `console.log(request.session)` shows the data (util.inspect looks past the Proxy, at unread keys too). */
+  [inspect.custom](): Record<string, unknown> {
+    return plainCopy(this)
   }
 }
 

@@ -34,7 +34,7 @@ import type { Session } from '../core/session.js'
 import { Sessionkit } from '../core/sessionkit.js'
 import type { HttpContext } from '../core/state.js'
 import { CompatBridge, type CompatUserId } from './compat-session.js'
-import { FASTIFY_RESERVED, FastifySessionCompat, type FastifyCompatRequest } from './fastify-session-compat.js'
+import { FASTIFY_RESERVED, FastifySessionCompat } from './fastify-session-compat.js'
 import { NO_STORE, replaceSetCookie } from './set-cookie.js'
 
 export { FastifySessionCompat } from './fastify-session-compat.js'
@@ -116,7 +116,10 @@ function registerNative(fastify: FastifyInstance, kit: Sessionkit, bindCurrent: 
       else hookDone()
     }, hookDone)
   })
-  fastify.addHook('onSend', saveOnSend((request) => request.session as Session | null))
+  fastify.addHook(
+    'onSend',
+    saveOnSend((request) => request.session as Session | null),
+  )
 }
 
 /**
@@ -132,28 +135,43 @@ function registerCompat(
 ): void {
   const cookieName = kit.cookieName
   const cookie = kit.options.cookie
-  const bridges = new WeakMap<FastifyRequest, CompatBridge>()
   fastify.decorateRequest('sessionkit', null as unknown as Session)
+  fastify.decorateRequest(BRIDGE, null)
   fastify.addHook('onRequest', (request, reply, hookDone) => {
     const http = new FastifyHttp(request, reply, cookieName)
     kit.openSession(http).then((native) => {
+      const compatRequest = request as unknown as { session: object | null }
       const bridge = new CompatBridge({
         native,
         cookie,
         userId,
         reserved: FASTIFY_RESERVED,
         reopen: () => kit.openSession(http),
+        replace: (session) => {
+          compatRequest.session = session ?? null
+        },
       })
-      const session = new FastifySessionCompat(bridge, request)
-      bridge.attach(session)
-      bridges.set(request, bridge)
-      ;(request as unknown as FastifyCompatRequest).session = session
+      ;(request as unknown as WithBridge)[BRIDGE] = bridge
+      compatRequest.session = bridge.open(new FastifySessionCompat())
       request.sessionkit = native
       if (bindCurrent) runWithSession(native, hookDone)
       else hookDone()
     }, hookDone)
   })
-  fastify.addHook('onSend', saveOnSend((request) => bridges.get(request)))
+  fastify.addHook(
+    'onSend',
+    saveOnSend((request) => (request as unknown as WithBridge)[BRIDGE]),
+  )
+}
+
+/**
+ * Where a request keeps its compat bridge: a decorated symbol property (a WeakMap entry per request made the
+ * garbage collector's ephemeron work a large share of the mode's cost).
+ */
+const BRIDGE = Symbol('sessionkit.compatBridge')
+
+interface WithBridge {
+  [BRIDGE]: CompatBridge | null
 }
 
 function checkOptions(options: SessionPluginOptions): InvalidOptionsError | undefined {
@@ -164,7 +182,9 @@ function checkOptions(options: SessionPluginOptions): InvalidOptionsError | unde
   }
   const { api, userId } = options
   if (api !== undefined && api !== 'sessionkit' && api !== '@fastify/session') {
-    return new InvalidOptionsError(`api must be 'sessionkit' or '@fastify/session', got ${JSON.stringify(api)}`)
+    return new InvalidOptionsError(
+      `api must be 'sessionkit' or '@fastify/session', got ${JSON.stringify(api)}`,
+    )
   }
   if (userId !== undefined && typeof userId !== 'function') {
     return new InvalidOptionsError('userId must be a function: (data) => the signed-in user id, or undefined')

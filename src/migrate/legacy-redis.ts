@@ -81,7 +81,9 @@ export class LegacyRedis {
   #call(key: string, args: string[], operation: string): Promise<unknown> {
     return new Promise((resolve, reject) => {
       const timer = setTimeout(() => {
-        reject(new StoreUnavailableError(`legacy redis ${operation} did not answer within ${this.#timeoutMs} ms`))
+        reject(
+          new StoreUnavailableError(`legacy redis ${operation} did not answer within ${this.#timeoutMs} ms`),
+        )
       }, this.#timeoutMs)
       this.#send(key, args).then(
         (reply) => {

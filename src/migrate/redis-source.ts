@@ -91,7 +91,9 @@ function parseLegacyData(taken: TakenValue): LegacySessionData | undefined {
 }
 
 /** The secrets as a non-empty list. */
-export function checkSecrets(secret: LegacySourceOptions['secret'] | undefined): readonly (string | Buffer)[] {
+export function checkSecrets(
+  secret: LegacySourceOptions['secret'] | undefined,
+): readonly (string | Buffer)[] {
   const list = Array.isArray(secret) ? (secret as readonly (string | Buffer)[]) : [secret]
   if (
     list.length === 0 ||
@@ -131,7 +133,9 @@ const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,128}$/
 /** The legacy cookie name, checked. */
 export function checkCookieName(name: unknown): string {
   if (typeof name !== 'string' || !COOKIE_NAME.test(name)) {
-    throw new InvalidOptionsError(`cookieName must be a cookie name (RFC 6265 token), got ${JSON.stringify(name)}`)
+    throw new InvalidOptionsError(
+      `cookieName must be a cookie name (RFC 6265 token), got ${JSON.stringify(name)}`,
+    )
   }
   return name
 }
