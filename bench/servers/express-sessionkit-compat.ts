@@ -20,10 +20,10 @@ interface CompatRequest {
 }
 const compat = (req: Request): CompatRequest => req as unknown as CompatRequest
 
-passport.serializeUser<BenchUser>((user, done) => {
+passport.serializeUser((user, done) => {
   done(null, user.id)
 })
-passport.deserializeUser<BenchUser>((id, done) => {
+passport.deserializeUser((id, done) => {
   done(null, { id: String(id) })
 })
 

@@ -4,8 +4,8 @@ declare module 'passport' {
 
   interface Passport {
     authenticate(strategy: string): RequestHandler
-    serializeUser<U>(fn: (user: U, done: (error: unknown, id?: unknown) => void) => void): void
-    deserializeUser<U>(fn: (id: unknown, done: (error: unknown, user?: U) => void) => void): void
+    serializeUser(fn: (user: { id: string }, done: (error: unknown, id?: unknown) => void) => void): void
+    deserializeUser(fn: (id: unknown, done: (error: unknown, user?: { id: string }) => void) => void): void
   }
 
   const passport: Passport
