@@ -86,8 +86,8 @@ interface Api {
 function promise(fn: (cb: (error?: unknown) => void) => void): Promise<void> {
   return new Promise((resolve, reject) => {
     fn((error) => {
-      if (error) reject(error instanceof Error ? error : new Error(String(error)))
-      else resolve()
+      if (error === undefined || error === null) resolve()
+      else reject(error instanceof Error ? error : new Error('session callback failed', { cause: error }))
     })
   })
 }
