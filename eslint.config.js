@@ -8,7 +8,14 @@ export default tseslint.config(
   {
     languageOptions: {
       parserOptions: {
-        projectService: { allowDefaultProject: ['scripts/*.js', 'examples/*.mjs', 'eslint.config.js'] },
+        projectService: {
+          allowDefaultProject: [
+            'scripts/*.js',
+            'examples/*.mjs',
+            'test/dropin/apps/*.mjs',
+            'eslint.config.js',
+          ],
+        },
         tsconfigRootDir: import.meta.dirname,
       },
     },
@@ -29,7 +36,7 @@ export default tseslint.config(
     },
   },
   {
-    files: ['scripts/*.js', 'examples/*.mjs', 'eslint.config.js'],
+    files: ['scripts/*.js', 'examples/*.mjs', 'test/dropin/apps/*.mjs', 'eslint.config.js'],
     ...tseslint.configs.disableTypeChecked,
     languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
   },

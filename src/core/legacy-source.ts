@@ -32,6 +32,8 @@ export interface LegacySession {
   readonly data: Readonly<Record<string, JsonValue>>
   /** Who is signed in, as the source's `userId(data)` said; `undefined` for an anonymous session. */
   readonly userId: UserIdInput | undefined
+  /** Whether the legacy cookie outlived the browser session (it had an expiry): the new one does too. */
+  readonly rememberMe: boolean
   /** The `Set-Cookie` value that removes the legacy cookie, sent once the session is adopted. */
   readonly clearCookie: string | undefined
   /** Puts the legacy session back as it was (best effort), when it could not be adopted. */
@@ -84,7 +86,7 @@ export async function adoptLegacySession(
   try {
     for (const [key, value] of Object.entries(found.data)) setOrDrop(session, key, value)
     if (found.userId === undefined) await session.commit()
-    else await session.signIn(found.userId)
+    else await session.signIn(found.userId, { rememberMe: found.rememberMe })
   } catch (error) {
     await found.restore().catch(() => undefined)
     throw error

@@ -64,11 +64,12 @@ export class RedisLegacySource implements LegacySource {
     const taken = await this.#redis.take(key)
     if (taken === undefined || taken === 'unusable') return { kind: 'gone', clearCookie: this.#clearCookie }
     const restore = (): Promise<void> => this.#redis.restore(key, taken)
-    const data = parseLegacyData(taken)
-    if (data === undefined) {
+    const parsed = parseLegacyData(taken)
+    if (parsed === undefined) {
       await restore()
       return { kind: 'gone', clearCookie: this.#clearCookie }
     }
+    const { data, rememberMe } = parsed
     let userId: string | undefined
     try {
       const raw = this.#userId?.(data)
@@ -77,17 +78,24 @@ export class RedisLegacySource implements LegacySource {
       await restore().catch(() => undefined)
       throw error
     }
-    return { kind: 'found', data, userId, clearCookie: this.#clearCookie, restore }
+    return { kind: 'found', data, userId, rememberMe, clearCookie: this.#clearCookie, restore }
   }
 }
 
-/** The legacy data without its `cookie` field, or `undefined` when the text is not a JSON object. */
-function parseLegacyData(taken: TakenValue): LegacySessionData | undefined {
+/**
+ * The legacy data without its `cookie` field, and whether that cookie was persistent (an expiry still ahead: the
+ * app had set `cookie.maxAge`); `undefined` when the text is not a JSON object.
+ */
+function parseLegacyData(taken: TakenValue): { data: LegacySessionData; rememberMe: boolean } | undefined {
   const parsed = parseJsonSafe(taken.value)
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return undefined
   const data: Record<string, JsonValue> = {}
   for (const [key, value] of Object.entries(parsed)) if (key !== 'cookie') data[key] = value
-  return data
+  const cookie = parsed.cookie
+  const expires =
+    cookie !== null && typeof cookie === 'object' && !Array.isArray(cookie) ? cookie.expires : undefined
+  const rememberMe = typeof expires === 'string' && Date.parse(expires) > Date.now()
+  return { data, rememberMe }
 }
 
 /** The secrets as a non-empty list. */

@@ -147,6 +147,25 @@ describe.each(ALL_BACKENDS.filter((name) => name !== 'memory'))('%s', (backendNa
       expect(reply.body).toMatchObject({ user: bob })
     })
 
+    it('keeps a persistent legacy cookie persistent (remember-me), and a browser-session one not', async () => {
+      const henry = user()
+      const expires = new Date(Date.now() + 20 * DAY_MS).toISOString()
+      const sid = await legacy({ passport: { user: henry } })
+      const key = legacyPrefix + sid
+      const stored = JSON.parse(String(await backend.send(key, ['GET', key]))) as Record<string, unknown>
+      await raw(
+        key,
+        JSON.stringify({ ...stored, cookie: { ...LEGACY_COOKIE, originalMaxAge: 20 * DAY_MS, expires } }),
+      )
+      const reply = await get(express, '/read', expressCookie(sid))
+      expect(reply.setCookies.find((c) => c.startsWith('sid='))).toMatch(/Max-Age=[1-9]/)
+      expect((await kit.listSessions(henry))[0]?.rememberMe).toBe(true)
+      const ivy = user()
+      const plain = await get(express, '/read', expressCookie(await legacy({ passport: { user: ivy } })))
+      expect(plain.setCookies.find((c) => c.startsWith('sid='))).not.toMatch(/Max-Age/)
+      expect((await kit.listSessions(ivy))[0]?.rememberMe).toBe(false)
+    })
+
     it('adopts an anonymous session as an anonymous one, with its data', async () => {
       const sid = await legacy({ k: 'guest data' })
       const reply = await get(express, '/read', expressCookie(sid))
