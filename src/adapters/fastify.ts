@@ -77,7 +77,16 @@ export interface SessionPluginOptions {
   readonly userId?: CompatUserId
 }
 
-const OPTION_NAMES = ['sessionkit', 'bindCurrentSession', 'api', 'userId']
+/** This plugin's options, and the ones Fastify's `register()` itself takes (they arrive in the same object). */
+const OPTION_NAMES = [
+  'sessionkit',
+  'bindCurrentSession',
+  'api',
+  'userId',
+  'prefix',
+  'logLevel',
+  'logSerializers',
+]
 
 /** What the save in onSend needs: a native `Session`, or a compat mode's bridge. */
 interface Committer {
