@@ -4,6 +4,7 @@
  * answer the same JSON in all three, so one suite checks all of them.
  */
 import type { AddressInfo } from 'node:net'
+import { inspect } from 'node:util'
 import express5 from 'express'
 import express4 from 'express4'
 import Fastify, { type FastifyRequest } from 'fastify'
@@ -68,6 +69,10 @@ interface Api {
   requestSessionId(): string | undefined
   cart(): { items: unknown[] }
   regenerate(): Promise<void>
+  /** Regenerate keeping these keys (@fastify/session's keepFields; express-session: copied back by hand). */
+  regenerateKeeping(keys: string[]): Promise<void>
+  /** util.inspect of the session object, as console.log shows it. */
+  inspected(): string
   save(): Promise<void>
   destroy(): Promise<void>
   reload(): Promise<void>
@@ -115,6 +120,12 @@ function expressApi(req: { session?: ExpressSession; sessionkit?: Session; sessi
       return s().cart as { items: unknown[] }
     },
     regenerate: () => promise((cb) => s().regenerate(cb)),
+    regenerateKeeping: async (keys) => {
+      const kept = keys.map((key) => [key, s()[key]] as const)
+      await promise((cb) => s().regenerate(cb))
+      for (const [key, value] of kept) s()[key] = value
+    },
+    inspected: () => inspect(req.session),
     save: () => promise((cb) => s().save(cb)),
     destroy: () => promise((cb) => s().destroy(cb)),
     reload: () => promise((cb) => s().reload(cb)),
@@ -161,6 +172,8 @@ function fastifyApi(request: FastifyRequest): Api {
       return s().get('cart') as { items: unknown[] }
     },
     regenerate: () => s().regenerate(),
+    regenerateKeeping: (keys) => s().regenerate(keys),
+    inspected: () => inspect(s()),
     save: () => s().save(),
     destroy: () => s().destroy(),
     reload: () => s().reload(),
@@ -252,6 +265,13 @@ const routes: Record<string, { method: 'GET' | 'POST'; handler: (api: Api, ctx: 
         return { keys: api.keys() }
       },
     },
+    '/regenerate-keep': {
+      method: 'POST',
+      handler: async (api, { query }) => {
+        await api.regenerateKeeping((query.keep ?? '').split(','))
+        return { keys: api.keys().sort() }
+      },
+    },
     '/destroy': {
       method: 'POST',
       handler: async (api) => {
@@ -315,7 +335,8 @@ const routes: Record<string, { method: 'GET' | 'POST'; handler: (api: Api, ctx: 
     },
     '/enumerate': {
       method: 'GET',
-      handler: (api) => Promise.resolve({ keys: api.keys().sort(), json: api.json() }),
+      handler: (api) =>
+        Promise.resolve({ inspected: api.inspected(), keys: api.keys().sort(), json: api.json() }),
     },
     '/current': {
       method: 'GET',

@@ -146,7 +146,8 @@ describe.each(COMPAT_FRAMEWORKS.flatMap((f) => BACKENDS.map((b) => [f, b] as con
         const cookie = await newSession('a', '1')
         await send('POST', '/set?key=b&value=2', cookie)
         const reply = await send('GET', '/enumerate', cookie)
-        expect(reply.body).toEqual({ keys: ['a', 'b'], json: { a: '1', b: '2' } })
+        expect(reply.body).toMatchObject({ keys: ['a', 'b'], json: { a: '1', b: '2' } })
+        expect((reply.body as { inspected: string }).inspected).toMatch(/a: '1'[\s\S]*b: '2'/)
       })
 
       it('keeps the native session at req.sessionkit, as currentSession(), and saves its changes', async () => {
@@ -204,6 +205,19 @@ describe.each(COMPAT_FRAMEWORKS.flatMap((f) => BACKENDS.map((b) => [f, b] as con
         expect(reply.body).toEqual({ keys: [] })
         expect(setCookie(reply)).toBe('cleared')
         expect(await read(cookie)).toMatchObject({ value: null, id: null })
+      })
+
+      it('regenerate() keeping some fields: a new token, only those fields carried', async () => {
+        const cookie = await newSession('a', '1')
+        await send('POST', '/set?key=b&value=2', cookie)
+        const reply = await send('POST', '/regenerate-keep?keep=a', cookie)
+        expect(reply.body).toEqual({ keys: ['a'] })
+        const next = setCookie(reply)
+        expect(next).toMatch(/^sid=/)
+        expect(next).not.toBe(cookie)
+        expect((await read(next, 'a')).value).toBe('1')
+        expect((await read(next, 'b')).value).toBeNull()
+        expect(await read(cookie, 'a')).toMatchObject({ value: null, id: null })
       })
 
       it('destroy() signs out: the session is gone, the cookie cleared and the request has no session', async () => {
