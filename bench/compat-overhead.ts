@@ -8,7 +8,11 @@
  * the session data), `compat + passport` (the API mode with passport / @fastify/passport deserialising the user
  * on every request, as the bench servers do).
  *
- *   npx tsx --conditions=sessionkit-source bench/compat-overhead.ts [requests per round] [rounds]
+ * sessionkit runs from `dist/` (as the bench servers do), so build first. Run from the source (the
+ * `sessionkit-source` condition), tsx wraps every closure the adapters make per request in a naming helper, which
+ * inflates the compat figures by several microseconds.
+ *
+ *   npm run build && npx tsx bench/compat-overhead.ts [requests per round] [rounds]
  */
 import { join } from 'node:path'
 import fastifyPassport from '@fastify/passport'
