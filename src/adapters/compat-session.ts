@@ -128,21 +128,28 @@ export class CompatCookie {
   }
 }
 
-export interface CompatBridgeOptions {
-  readonly native: Session
+/** What a compat mode needs, resolved once per app. */
+export interface CompatConfig {
   readonly cookie: ResolvedCookieOptions
   /** Without it, sign-in state is left to the native API (`req.sessionkit.signIn()`); regenerate still rotates. */
   readonly userId: CompatUserId | undefined
   /** Own property names that are never session data (`cookie`, and the API's method names). */
   readonly reserved: ReadonlySet<string>
+}
+
+/**
+ * What the bridge asks of the request it belongs to. The adapters' per-request HTTP objects implement it (methods
+ * on a prototype: a request allocates no closures for it).
+ */
+export interface CompatHost {
   /** Opens the request's session again from its cookie (for `reload()`). */
-  readonly reopen: () => Promise<Session>
+  reopen(): Promise<Session>
   /** Puts a new session object on the request (`regenerate()`), or removes it (`destroy()`: `undefined`). */
-  readonly replace: (session: CompatTarget | undefined) => void
+  replaceSession(session: CompatTarget | undefined): void
   /** Called once, at the first sign that the request may change the session (so Express holds `res.end`). */
-  readonly changing?: () => void
+  sessionChanging?(): void
   /** Called when the public id the app sees may have changed (after a save, regenerate or destroy). */
-  readonly idChanged?: (id: string | undefined) => void
+  sessionIdChanged?(id: string | undefined): void
 }
 
 /**
@@ -169,13 +176,8 @@ export function bridgeOf(session: object): CompatBridge {
  */
 export class CompatBridge {
   readonly native: Session
-  readonly #cookieOptions: ResolvedCookieOptions
-  readonly #userIdOf: CompatUserId | undefined
-  readonly #reserved: ReadonlySet<string>
-  readonly #reopen: () => Promise<Session>
-  readonly #replace: (session: CompatTarget | undefined) => void
-  readonly #changing: (() => void) | undefined
-  readonly #idChanged: ((id: string | undefined) => void) | undefined
+  readonly #config: CompatConfig
+  readonly #host: CompatHost
   /**
    * Where the keys the app has not read yet come from: the native session, the session `reload()` read, or
    * nothing (after `regenerate()` or `destroy()`: the new session object starts empty).
@@ -185,29 +187,27 @@ export class CompatBridge {
   #target: CompatTarget | undefined
   /** The Proxy the app holds as its session (over `#target`). */
   #holder: CompatTarget | undefined
-  /** JSON of each read or written key as the native session holds it (`UNREAD` when it was never read). */
-  readonly #baseline = new Map<string, string>()
+  /**
+   * JSON of each read or written key as the native session holds it (`UNREAD` when it was never read). Made at
+   * the first read or write: many requests never touch the session.
+   */
+  #baseline: Map<string, string> | undefined
   #regenerate = false
   #changed = false
   /** The id the request came with: `reload()` reads the store again only while the session still has it. */
   readonly #openedId: string | undefined
   /** The save (or reload, destroy) in flight: they run one after another, never overlapping. */
   #queue: Promise<void> | undefined
-  /** The id last reported through `idChanged`. */
+  /** The id last reported through `sessionIdChanged`. */
   #reportedId: string | undefined
 
-  constructor(options: CompatBridgeOptions) {
-    this.native = options.native
-    this.#source = options.native
-    this.#cookieOptions = options.cookie
-    this.#userIdOf = options.userId
-    this.#reserved = options.reserved
-    this.#reopen = options.reopen
-    this.#replace = options.replace
-    this.#changing = options.changing
-    this.#idChanged = options.idChanged
-    this.#openedId = options.native.id
-    this.#reportedId = options.native.id
+  constructor(native: Session, config: CompatConfig, host: CompatHost) {
+    this.native = native
+    this.#source = native
+    this.#config = config
+    this.#host = host
+    this.#openedId = native.id
+    this.#reportedId = native.id
   }
 
   /** Makes `target` the request's session, holding the native session's data: returns the Proxy the app sees. */
@@ -261,7 +261,7 @@ export class CompatBridge {
     this.#source = undefined
     this.#regenerate = true
     const wrapped = this.#wrap(next)
-    this.#replace(wrapped)
+    this.#host.replaceSession(wrapped)
     this.#report()
     return wrapped
   }
@@ -273,8 +273,8 @@ export class CompatBridge {
     this.#target = undefined
     this.#holder = undefined
     this.#regenerate = false
-    this.#baseline.clear()
-    this.#replace(undefined)
+    this.#baseline = undefined
+    this.#host.replaceSession(undefined)
     return this.#serial(async () => {
       await this.native.signOut()
       this.#report()
@@ -291,11 +291,12 @@ export class CompatBridge {
       const target = this.#target
       if (target === undefined) return
       const id = this.native.id
-      const source = id !== undefined && id === this.#openedId ? await this.#reopen() : this.native
-      for (const key of Object.keys(target)) if (!this.#reserved.has(key)) Reflect.deleteProperty(target, key)
+      const source = id !== undefined && id === this.#openedId ? await this.#host.reopen() : this.native
+      const reserved = this.#config.reserved
+      for (const key of Object.keys(target)) if (!reserved.has(key)) Reflect.deleteProperty(target, key)
       this.#source = source
       this.#regenerate = false
-      this.#baseline.clear()
+      this.#baseline = undefined
       this.#report()
     })
   }
@@ -308,8 +309,8 @@ export class CompatBridge {
     return (
       source !== undefined &&
       target === this.#target &&
-      !this.#reserved.has(key) &&
-      !this.#baseline.has(key) &&
+      !this.#config.reserved.has(key) &&
+      this.#baseline?.has(key) !== true &&
       source.has(key) &&
       !(key in target)
     )
@@ -327,14 +328,14 @@ export class CompatBridge {
     }
     const value = (this.#source as Session).get(key)
     data[key] = value
-    this.#baseline.set(key, JSON.stringify(value))
+    this.#baselineMap().set(key, JSON.stringify(value))
     // An object handed out can be changed in place, out of sight: the end of the request must compare it.
     if (typeof value === 'object' && value !== null) this.#noteChange()
   }
 
   /** A key is about to be assigned, deleted or defined. (For the Proxy.) */
   write(target: CompatTarget, key: string): void {
-    if (this.isUnread(target, key) && key !== 'cookie') this.#baseline.set(key, UNREAD)
+    if (this.isUnread(target, key) && key !== 'cookie') this.#baselineMap().set(key, UNREAD)
     this.#noteChange()
   }
 
@@ -351,7 +352,7 @@ export class CompatBridge {
     const native = this.native
     const fresh = this.#regenerate && target === this.#target
     const until = !fresh && native.rememberMe ? native.absoluteExpiresAt?.getTime() : undefined
-    return new CompatCookie(this.#cookieOptions, until)
+    return new CompatCookie(this.#config.cookie, until)
   }
 
   async #commitNow(): Promise<void> {
@@ -396,7 +397,7 @@ export class CompatBridge {
   /** The lifecycle step the data calls for, if any. */
   #plan(target: CompatTarget): Step | undefined {
     const native = this.native
-    if (this.#userIdOf !== undefined) {
+    if (this.#config.userId !== undefined) {
       const user = this.#userOf(target)
       const current = native.userId
       if (user !== undefined) {
@@ -412,7 +413,7 @@ export class CompatBridge {
 
   /** @throws {InvalidUserIdError} `userId(data)` returned something that is not a user id */
   #userOf(target: CompatTarget): string | undefined {
-    const fn = this.#userIdOf
+    const fn = this.#config.userId
     if (fn === undefined) return undefined
     // The app's function reads through the Proxy, so the keys it needs are parsed on demand.
     const raw = fn((this.#target === target ? this.#holder : target) as unknown as CompatSessionData)
@@ -425,22 +426,24 @@ export class CompatBridge {
    * the new session object does not have.
    */
   #applyChanges(target: CompatTarget, exact: boolean): void {
-    const baseline = this.#baseline
+    const reserved = this.#config.reserved
     const data = target as unknown as Record<string, unknown>
-    const before = baseline.size
+    let baseline = this.#baseline
+    const before = baseline?.size ?? 0
     let kept = 0
     for (const key of Object.keys(data)) {
-      if (this.#reserved.has(key)) continue
+      if (reserved.has(key)) continue
       const json = toJson(key, data[key])
       if (json === undefined) continue
-      const previous = baseline.get(key)
+      const previous = baseline?.get(key)
       if (previous !== undefined) kept++
       if (previous !== json) {
         this.native.set(key, JSON.parse(json) as JsonValue)
+        baseline ??= this.#baselineMap()
         baseline.set(key, json)
       }
     }
-    if (kept < before) {
+    if (baseline !== undefined && kept < before) {
       for (const key of [...baseline.keys()]) {
         if (!Object.hasOwn(data, key) || toJson(key, data[key]) === undefined) {
           this.native.delete(key)
@@ -448,7 +451,8 @@ export class CompatBridge {
         }
       }
     }
-    if (exact) for (const key of [...this.native.keys()]) if (!baseline.has(key)) this.native.delete(key)
+    if (exact)
+      for (const key of [...this.native.keys()]) if (baseline?.has(key) !== true) this.native.delete(key)
   }
 
   /**
@@ -456,19 +460,26 @@ export class CompatBridge {
    * was read before the sign-in or sign-out.
    */
   #writeAll(target: CompatTarget): void {
+    const reserved = this.#config.reserved
     const data = target as unknown as Record<string, unknown>
-    this.#baseline.clear()
+    const baseline = new Map<string, string>()
+    this.#baseline = baseline
     for (const key of Object.keys(data)) {
-      if (this.#reserved.has(key)) continue
+      if (reserved.has(key)) continue
       const json = toJson(key, data[key])
       if (json === undefined) continue
       this.native.set(key, JSON.parse(json) as JsonValue)
-      this.#baseline.set(key, json)
+      baseline.set(key, json)
     }
   }
 
+  #baselineMap(): Map<string, string> {
+    this.#baseline ??= new Map()
+    return this.#baseline
+  }
+
   #hasData(target: CompatTarget): boolean {
-    for (const key of Object.keys(target)) if (!this.#reserved.has(key)) return true
+    for (const key of Object.keys(target)) if (!this.#config.reserved.has(key)) return true
     const source = this.#source
     if (source === undefined) return false
     for (const key of source.keys()) if (this.isUnread(target, key)) return true
@@ -486,14 +497,14 @@ export class CompatBridge {
   #noteChange(): void {
     if (this.#changed) return
     this.#changed = true
-    this.#changing?.()
+    this.#host.sessionChanging?.()
   }
 
   #report(): void {
     const id = this.id
     if (id === this.#reportedId) return
     this.#reportedId = id
-    this.#idChanged?.(id)
+    this.#host.sessionIdChanged?.(id)
   }
 
   #serial(work: () => Promise<void>): Promise<void> {

@@ -27,7 +27,13 @@ import { rejectUnknownOptions } from '../core/option-checks.js'
 import type { Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
 import type { HttpContext } from '../core/state.js'
-import { CompatBridge, type CompatUserId } from './compat-session.js'
+import {
+  CompatBridge,
+  type CompatConfig,
+  type CompatHost,
+  type CompatTarget,
+  type CompatUserId,
+} from './compat-session.js'
 import { EXPRESS_RESERVED, ExpressSessionCompat } from './express-session-compat.js'
 import { NO_STORE, replaceSetCookie } from './set-cookie.js'
 
@@ -120,29 +126,13 @@ function compatMiddleware(
   bindCurrent: boolean,
   userId: CompatUserId | undefined,
 ): Middleware {
-  const cookie = kit.options.cookie
+  const config: CompatConfig = { cookie: kit.options.cookie, userId, reserved: EXPRESS_RESERVED }
   return function sessionkit(req, res, next) {
-    const http = new ExpressHttp(kit, req, res, next)
+    const http = new ExpressCompatHttp(kit, req, res, next)
     kit.openSession(http).then((native) => {
-      const compatReq = req as unknown as CompatRequest
-      const bridge = new CompatBridge({
-        native,
-        cookie,
-        userId,
-        reserved: EXPRESS_RESERVED,
-        reopen: () => kit.openSession(http),
-        replace: (session) => {
-          if (session) compatReq.session = session
-          else delete compatReq.session
-        },
-        changing: () => {
-          http.sessionChanged()
-        },
-        idChanged: (id) => {
-          compatReq.sessionID = id
-        },
-      })
+      const bridge = new CompatBridge(native, config, http)
       http.committer = bridge
+      const compatReq = req as unknown as CompatRequest
       compatReq.session = bridge.open(new ExpressSessionCompat())
       compatReq.sessionID = native.id
       req.sessionkit = native
@@ -247,6 +237,35 @@ class ExpressHttp implements HttpContext {
     const current = res.getHeader('Set-Cookie')
     const list = current === undefined ? [] : Array.isArray(current) ? [...current] : [String(current)]
     res.setHeader('Set-Cookie', [...list, value])
+  }
+}
+
+/** The express-session API mode's per-request object: what the bridge asks of the request, on the prototype. */
+class ExpressCompatHttp extends ExpressHttp implements CompatHost {
+  readonly #kit: Sessionkit
+  readonly #request: CompatRequest
+
+  constructor(kit: Sessionkit, req: ExpressRequest, res: ServerResponse, next: Next) {
+    super(kit, req, res, next)
+    this.#kit = kit
+    this.#request = req
+  }
+
+  reopen(): Promise<Session> {
+    return this.#kit.openSession(this)
+  }
+
+  replaceSession(session: CompatTarget | undefined): void {
+    if (session) this.#request.session = session
+    else delete this.#request.session
+  }
+
+  sessionChanging(): void {
+    this.sessionChanged()
+  }
+
+  sessionIdChanged(id: string | undefined): void {
+    this.#request.sessionID = id
   }
 }
 

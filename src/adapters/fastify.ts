@@ -33,7 +33,13 @@ import { rejectUnknownOptions } from '../core/option-checks.js'
 import type { Session } from '../core/session.js'
 import { Sessionkit } from '../core/sessionkit.js'
 import type { HttpContext } from '../core/state.js'
-import { CompatBridge, type CompatUserId } from './compat-session.js'
+import {
+  CompatBridge,
+  type CompatConfig,
+  type CompatHost,
+  type CompatTarget,
+  type CompatUserId,
+} from './compat-session.js'
 import { FASTIFY_RESERVED, FastifySessionCompat } from './fastify-session-compat.js'
 import { NO_STORE, replaceSetCookie } from './set-cookie.js'
 
@@ -143,25 +149,15 @@ function registerCompat(
   userId: CompatUserId | undefined,
 ): void {
   const cookieName = kit.cookieName
-  const cookie = kit.options.cookie
+  const config: CompatConfig = { cookie: kit.options.cookie, userId, reserved: FASTIFY_RESERVED }
   fastify.decorateRequest('sessionkit', null as unknown as Session)
   fastify.decorateRequest(BRIDGE, null)
   fastify.addHook('onRequest', (request, reply, hookDone) => {
-    const http = new FastifyHttp(request, reply, cookieName)
+    const http = new FastifyCompatHttp(request, reply, cookieName, kit)
     kit.openSession(http).then((native) => {
-      const compatRequest = request as unknown as { session: object | null }
-      const bridge = new CompatBridge({
-        native,
-        cookie,
-        userId,
-        reserved: FASTIFY_RESERVED,
-        reopen: () => kit.openSession(http),
-        replace: (session) => {
-          compatRequest.session = session ?? null
-        },
-      })
+      const bridge = new CompatBridge(native, config, http)
       ;(request as unknown as WithBridge)[BRIDGE] = bridge
-      compatRequest.session = bridge.open(new FastifySessionCompat())
+      ;(request as unknown as CompatRequest).session = bridge.open(new FastifySessionCompat())
       request.sessionkit = native
       if (bindCurrent) runWithSession(native, hookDone)
       else hookDone()
@@ -181,6 +177,11 @@ const BRIDGE = Symbol('sessionkit.compatBridge')
 
 interface WithBridge {
   [BRIDGE]: CompatBridge | null
+}
+
+/** The request property the @fastify/session API mode sets (`null` after `destroy()`, as @fastify/session). */
+interface CompatRequest {
+  session: object | null
 }
 
 function checkOptions(options: SessionPluginOptions): InvalidOptionsError | undefined {
@@ -292,6 +293,26 @@ class FastifyHttp implements HttpContext {
   appendSetCookie(value: string): void {
     // Fastify appends set-cookie values rather than replacing them.
     this.#reply.header('set-cookie', value)
+  }
+}
+
+/** The @fastify/session API mode's per-request object: what the bridge asks of the request, on the prototype. */
+class FastifyCompatHttp extends FastifyHttp implements CompatHost {
+  readonly #request: CompatRequest
+  readonly #kit: Sessionkit
+
+  constructor(request: FastifyRequest, reply: FastifyReply, cookieName: string, kit: Sessionkit) {
+    super(request, reply, cookieName)
+    this.#request = request
+    this.#kit = kit
+  }
+
+  reopen(): Promise<Session> {
+    return this.#kit.openSession(this)
+  }
+
+  replaceSession(session: CompatTarget | undefined): void {
+    this.#request.session = session ?? null
   }
 }
 
