@@ -98,6 +98,13 @@ const SERVERS: ServerConfig[] = [
     kind: 'sessionkit',
     file: 'express-sessionkit',
   },
+  {
+    id: 'express-sessionkit-compat',
+    label: "sessionkit (Express), api: 'express-session' + passport",
+    framework: 'express',
+    kind: 'compat',
+    file: 'express-sessionkit-compat',
+  },
   { id: 'fastify-bare', label: 'bare Fastify 5', framework: 'fastify', kind: 'bare', file: 'fastify-bare' },
   {
     id: 'fastify-floor',
@@ -128,6 +135,13 @@ const SERVERS: ServerConfig[] = [
     framework: 'fastify',
     kind: 'sessionkit',
     file: 'fastify-sessionkit',
+  },
+  {
+    id: 'fastify-sessionkit-compat',
+    label: "sessionkit (Fastify), api: '@fastify/session' + @fastify/passport",
+    framework: 'fastify',
+    kind: 'compat',
+    file: 'fastify-sessionkit-compat',
   },
 ]
 

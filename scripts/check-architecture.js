@@ -17,7 +17,7 @@ const ALLOWED = {
   ui: ['core', 'admin'],
   cli: ['core', 'admin', 'stores'],
   testing: ['core', 'stores'],
-  migrate: ['core'],
+  migrate: ['core', 'stores'],
   '.': ['core', 'admin', 'stores', 'adapters', 'ui', 'cli', 'testing', 'migrate'],
 }
 

@@ -105,8 +105,9 @@ export function ratios(results: BenchResults, table: Cells = cells(results)): Ra
       const mine = results.servers.find((s) => s.framework === framework && s.kind === 'sessionkit')!
       const own = table.get(keyOf(mine.id, route.id))
       if (!own) continue
+      // The compat modes are compared with the native mode on their own (compatCosts), not as peers.
       for (const versus of results.servers.filter(
-        (s) => s.framework === framework && s.kind !== 'sessionkit',
+        (s) => s.framework === framework && s.kind !== 'sessionkit' && s.kind !== 'compat',
       )) {
         const other = table.get(keyOf(versus.id, route.id))
         if (!other) continue
@@ -124,6 +125,40 @@ export function ratios(results: BenchResults, table: Cells = cells(results)): Ra
           target: targetFor(route.id, versus, betterFastifyPeer),
         })
       }
+    }
+  }
+  return out
+}
+
+/** Issue 11's target: a compat mode (with passport) costs at most this much Node CPU per request over native. */
+export const COMPAT_CPU_TARGET = 1.15
+
+export interface CompatCost {
+  readonly route: RouteSpec['id']
+  readonly framework: string
+  readonly label: string
+  /** The compat server's Node CPU per request ÷ the native server's (medians). */
+  readonly cpu: number
+  /** Native req/s ÷ compat req/s (medians). */
+  readonly rps: number
+}
+
+/** What the compat modes cost over the native mode, per framework and route. */
+export function compatCosts(results: BenchResults, table: Cells = cells(results)): CompatCost[] {
+  const out: CompatCost[] = []
+  for (const route of results.routes) {
+    for (const compat of results.servers.filter((s) => s.kind === 'compat')) {
+      const native = results.servers.find((s) => s.framework === compat.framework && s.kind === 'sessionkit')
+      const mine = table.get(keyOf(compat.id, route.id))
+      const theirs = native && table.get(keyOf(native.id, route.id))
+      if (!mine || !theirs) continue
+      out.push({
+        route: route.id,
+        framework: compat.framework,
+        label: compat.label,
+        cpu: mine.cpu / theirs.cpu,
+        rps: theirs.rps / mine.rps,
+      })
     }
   }
   return out
@@ -182,6 +217,11 @@ export function renderReport(results: BenchResults): string {
       )
     }
   }
+  for (const c of compatCosts(results, table).filter((q) => q.route !== 'signin')) {
+    push(
+      `| ${c.route}: ${c.label} costs ≤ ${COMPAT_CPU_TARGET}× the Node CPU per request of the native mode | ${x(c.cpu)} (req/s: native ÷ compat ${x(c.rps)}) | ${pass(c.cpu <= COMPAT_CPU_TARGET)} |`,
+    )
+  }
   if (micro) {
     const peer = micro.memory.connectRedis.dataUsage
     for (const [name, figure] of [
@@ -204,6 +244,7 @@ export function renderReport(results: BenchResults): string {
     `- **Rounds**: ${settings.rounds} interleaved rounds; each round starts every server fresh (rotating the order), \`FLUSHALL\`s Redis, logs in once (\`POST /login\`) and shares that one cookie across all ${settings.connections} connections. Each route is warmed up ${settings.warmSeconds} s, then measured with wrk for ${settings.measureSeconds} s (\`wrk -t1 -c${settings.connections}\`).`,
     `- **Routes**: \`GET /read\` reads the session; \`GET /write\` increments one key (\`counter\`); \`POST /signin?u=<new id>\` signs a new user in without a cookie, setting the 211-byte app data of peer-baseline.md §6 (sessionkit: \`set()\` the keys, then \`signIn()\`, which parses the User-Agent and indexes the session; express-session and @fastify/session: \`regenerate()\`, then assign the data). The login session holds the same data. Every request sends a desktop Chrome User-Agent.`,
     '- **Floor rows** ("bare … + plain node-redis GET/SET"): the bare framework plus only the Redis round trips a session needs, over the same client — one `GET` per read, `GET` + `SET` per write, one `SET` per sign-in — with no cookie, parsing or session object. No Redis-backed session layer can be cheaper, so they show how much of a target is reachable at all.',
+    "- **Compat rows** (`api: 'express-session'` / `api: '@fastify/session'`): the same routes written as an express-session + passport (or @fastify/session + @fastify/passport) app, switched by its session lines: every request goes through passport's session strategy (the user deserialised from the session), `/write` assigns `session.counter`, and sign-in is passport's `req.login()` with `keepSessionInfo` after assigning the app data (regenerate, then save: one sign-in). Their CPU per request is compared with the native mode's; passport's own work is part of it.",
     `- **sessionkit** runs from the built \`dist/\` (plain \`node\`, servers transpiled to JavaScript), with a node-redis client (the same client connect-redis uses), default options (active-session tracking always on, touch at most once a minute).`,
     `- **req/s**: wrk, median [min–max] over the rounds. **Latency**: raw p50/p99 from autocannon (HdrHistogram, 1 ms resolution, ${settings.latencySeconds} s after the wrk run, ${settings.latencyRounds} round${settings.latencyRounds > 1 ? 's' : ''}); wrk's own percentiles are coordinated-omission corrected (peer-baseline.md §3) and listed separately.`,
     '- **Node CPU µs/req**: utime+stime of the server process (`/proc/PID/stat`) over the wrk window ÷ requests; median over rounds. It is the steadiest figure on this noisy VM.',

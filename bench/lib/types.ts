@@ -3,8 +3,11 @@ import type { MicroResult } from '../micro.js'
 import type { ProfileSummary } from './profile.js'
 
 export type Framework = 'express' | 'fastify'
-/** `floor`: the bare framework plus the Redis round trips a session needs and nothing else. */
-export type Kind = 'bare' | 'floor' | 'peer' | 'sessionkit'
+/**
+ * `floor`: the bare framework plus the Redis round trips a session needs and nothing else. `compat`: sessionkit in
+ * the express-session / @fastify/session API mode, with (@fastify/)passport on top.
+ */
+export type Kind = 'bare' | 'floor' | 'peer' | 'sessionkit' | 'compat'
 
 export interface ServerConfig {
   readonly id: string

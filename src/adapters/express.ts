@@ -22,11 +22,24 @@
 import { AsyncResource } from 'node:async_hooks'
 import type { IncomingMessage, ServerResponse } from 'node:http'
 import { runWithSession } from '../core/current.js'
-import { HeadersSentError } from '../core/errors.js'
+import { HeadersSentError, InvalidOptionsError } from '../core/errors.js'
+import { rejectUnknownOptions } from '../core/option-checks.js'
 import type { Session } from '../core/session.js'
 import type { Sessionkit } from '../core/sessionkit.js'
 import type { HttpContext } from '../core/state.js'
+import {
+  CompatBridge,
+  type CompatConfig,
+  type CompatHost,
+  type CompatTarget,
+  type CompatUserId,
+} from './compat-session.js'
+import { EXPRESS_RESERVED, ExpressSessionCompat } from './express-session-compat.js'
 import { NO_STORE, replaceSetCookie } from './set-cookie.js'
+
+export { ExpressSessionCompat } from './express-session-compat.js'
+export { CompatCookie } from './compat-session.js'
+export type { CompatSessionData, CompatUserId } from './compat-session.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -34,6 +47,11 @@ declare global {
     interface Request {
       /** The request's session (sessionkit). Always present after `sessionMiddleware`. */
       session: Session
+      /**
+       * The native sessionkit session in the express-session API mode (`req.session` is then express-session's
+       * API); `undefined` in the default mode, where `req.session` is the native session.
+       */
+      sessionkit?: Session
     }
   }
 }
@@ -41,6 +59,7 @@ declare global {
 /** The parts of Express's request the middleware reads. */
 export interface ExpressRequest extends IncomingMessage {
   session: Session
+  sessionkit?: Session
   readonly ip?: string | undefined
   readonly protocol?: string
   readonly hostname?: string | undefined
@@ -59,7 +78,21 @@ export interface SessionMiddlewareOptions {
    * can turn it off.
    */
   readonly bindCurrentSession?: boolean
+  /**
+   * Which API `req.session` offers: `'sessionkit'` (default, the native `Session`) or `'express-session'`
+   * (express-session's: property access, `regenerate`, `save`, `destroy`...; the native session is then
+   * `req.sessionkit`). See docs/migrating.md.
+   */
+  readonly api?: 'sessionkit' | 'express-session'
+  /**
+   * In the express-session API mode: who is signed in, from the session data (`(data) => data.passport?.user`
+   * for passport). When it becomes set the session is signed in (new token, device, Active Sessions index);
+   * when it is cleared the session leaves the index. Without it, sign-in is left to `req.sessionkit.signIn()`.
+   */
+  readonly userId?: CompatUserId
 }
+
+const OPTION_NAMES = ['bindCurrentSession', 'api', 'userId']
 
 /**
  * Creates the session middleware. Mount it before the routes (and, ideally, before body parsers).
@@ -70,26 +103,81 @@ export interface SessionMiddlewareOptions {
  * - A store failure goes to `next(err)` with `err.statusCode === 503`; the visitor's cookie is left alone.
  */
 export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOptions = {}): Middleware {
+  checkOptions(options)
   kit.warmUp()
   const bindCurrent = options.bindCurrentSession ?? true
+  if (options.api === 'express-session') return compatMiddleware(kit, bindCurrent, options.userId)
   return function sessionkit(req, res, next) {
     const http = new ExpressHttp(kit, req, res, next)
     kit.openSession(http).then((session) => {
       req.session = session
-      http.session = session
-      if (!bindCurrent) {
-        next()
-      } else if (!hasBody(req)) {
-        runWithSession(session, next)
-      } else {
-        runWithSession(session, () => {
-          // Body parsers call next() from the request stream's events, which run outside this async context;
-          // wrapping emit in this context keeps the current session reachable after them.
-          req.emit = AsyncResource.bind(req.emit.bind(req), 'sessionkit.request')
-          next()
-        })
-      }
+      http.committer = session
+      enter(req, session, bindCurrent, next)
     }, next)
+  }
+}
+
+/**
+ * The express-session API mode: `req.session` is an `ExpressSessionCompat` over the native session (which is
+ * `req.sessionkit`). `res.end` is held as soon as the request may change the session: an assignment, a
+ * regenerate, or an object value read out of it (it can be changed in place).
+ */
+function compatMiddleware(
+  kit: Sessionkit,
+  bindCurrent: boolean,
+  userId: CompatUserId | undefined,
+): Middleware {
+  const config: CompatConfig = { cookie: kit.options.cookie, userId, reserved: EXPRESS_RESERVED }
+  return function sessionkit(req, res, next) {
+    const http = new ExpressCompatHttp(kit, req, res, next)
+    kit.openSession(http).then((native) => {
+      const bridge = new CompatBridge(native, config, http)
+      http.committer = bridge
+      const compatReq = req as unknown as CompatRequest
+      compatReq.session = bridge.open(new ExpressSessionCompat())
+      compatReq.sessionID = native.id
+      req.sessionkit = native
+      enter(req, native, bindCurrent, next)
+    }, next)
+  }
+}
+
+/** The request properties the express-session API mode sets, as express-session does. */
+interface CompatRequest {
+  session?: object
+  sessionID?: string | undefined
+}
+
+/** Runs the rest of the request with `session` as the current session (unless turned off). */
+function enter(req: ExpressRequest, session: Session, bindCurrent: boolean, next: Next): void {
+  if (!bindCurrent) {
+    next()
+  } else if (!hasBody(req)) {
+    runWithSession(session, next)
+  } else {
+    runWithSession(session, () => {
+      // Body parsers call next() from the request stream's events, which run outside this async context;
+      // wrapping emit in this context keeps the current session reachable after them.
+      req.emit = AsyncResource.bind(req.emit.bind(req), 'sessionkit.request')
+      next()
+    })
+  }
+}
+
+function checkOptions(options: SessionMiddlewareOptions): void {
+  if (options === null || typeof options !== 'object') {
+    throw new InvalidOptionsError('sessionMiddleware options must be an object')
+  }
+  rejectUnknownOptions('sessionMiddleware', options, OPTION_NAMES)
+  const { api, userId } = options
+  if (api !== undefined && api !== 'sessionkit' && api !== 'express-session') {
+    throw new InvalidOptionsError(`api must be 'sessionkit' or 'express-session', got ${JSON.stringify(api)}`)
+  }
+  if (userId !== undefined && typeof userId !== 'function') {
+    throw new InvalidOptionsError('userId must be a function: (data) => the signed-in user id, or undefined')
+  }
+  if (userId !== undefined && api !== 'express-session') {
+    throw new InvalidOptionsError("userId applies to api: 'express-session' only")
   }
 }
 
@@ -97,8 +185,8 @@ export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOpt
 class ExpressHttp implements HttpContext {
   readonly cookieHeader: string | undefined
   readonly userAgent: string | undefined
-  /** Set once the session is open. */
-  session: Session | undefined
+  /** What saves the session (the native session, or the compat mode's bridge); set once it is open. */
+  committer: Committer | undefined
   readonly #kit: Sessionkit
   readonly #req: ExpressRequest
   readonly #res: ServerResponse
@@ -137,9 +225,9 @@ class ExpressHttp implements HttpContext {
   sessionChanged(): void {
     // res.end is wrapped only once the session has something to save: patching a response object changes its
     // shape, which slows Node's whole HTTP path for that response (measured: ~25 µs per request).
-    if (this.#holding || !this.session) return
+    if (this.#holding || !this.committer) return
     this.#holding = true
-    saveBeforeEnd(this.session, this.#res, this.#next)
+    saveBeforeEnd(this.committer, this.#res, this.#next)
   }
 
   setCookie(value: string | undefined): void {
@@ -149,10 +237,52 @@ class ExpressHttp implements HttpContext {
     else res.setHeader('Set-Cookie', list)
     if (value !== undefined && !res.hasHeader('Cache-Control')) res.setHeader('Cache-Control', NO_STORE)
   }
+
+  appendSetCookie(value: string): void {
+    const res = this.#res
+    const current = res.getHeader('Set-Cookie')
+    const list = current === undefined ? [] : Array.isArray(current) ? [...current] : [String(current)]
+    res.setHeader('Set-Cookie', [...list, value])
+  }
+}
+
+/** The express-session API mode's per-request object: what the bridge asks of the request, on the prototype. */
+class ExpressCompatHttp extends ExpressHttp implements CompatHost {
+  readonly #kit: Sessionkit
+  readonly #request: CompatRequest
+
+  constructor(kit: Sessionkit, req: ExpressRequest, res: ServerResponse, next: Next) {
+    super(kit, req, res, next)
+    this.#kit = kit
+    this.#request = req
+  }
+
+  reopen(): Promise<Session> {
+    return this.#kit.openSession(this)
+  }
+
+  replaceSession(session: CompatTarget | undefined): void {
+    if (session) this.#request.session = session
+    else delete this.#request.session
+  }
+
+  sessionChanging(): void {
+    this.sessionChanged()
+  }
+
+  sessionIdChanged(id: string | undefined): void {
+    this.#request.sessionID = id
+  }
+}
+
+/** What the save before the response needs: a native `Session`, or a compat mode's bridge. */
+interface Committer {
+  readonly isDirty: boolean
+  commit(): Promise<void>
 }
 
 /** Holds `res.end` until the session's changes are stored, so the client never sees a response before its write. */
-function saveBeforeEnd(session: Session, res: ServerResponse, next: Next): void {
+function saveBeforeEnd(session: Committer, res: ServerResponse, next: Next): void {
   const end = res.end.bind(res) as (...args: unknown[]) => ServerResponse
   // Ends that arrive while a save is in flight (a double end) wait behind it, so the response the handler ended
   // first is the one the client gets, as it would be without a session. They are dropped if the save fails: the

@@ -19,19 +19,43 @@
  *
  * @module
  */
-import type { FastifyPluginCallback, FastifyReply, FastifyRequest } from 'fastify'
+import type {
+  FastifyInstance,
+  FastifyPluginCallback,
+  FastifyReply,
+  FastifyRequest,
+  onSendHookHandler,
+} from 'fastify'
 import fp from 'fastify-plugin'
 import { runWithSession } from '../core/current.js'
 import { InvalidOptionsError } from '../core/errors.js'
+import { rejectUnknownOptions } from '../core/option-checks.js'
 import type { Session } from '../core/session.js'
 import { Sessionkit } from '../core/sessionkit.js'
 import type { HttpContext } from '../core/state.js'
+import {
+  CompatBridge,
+  type CompatConfig,
+  type CompatHost,
+  type CompatTarget,
+  type CompatUserId,
+} from './compat-session.js'
+import { FASTIFY_RESERVED, FastifySessionCompat } from './fastify-session-compat.js'
 import { NO_STORE, replaceSetCookie } from './set-cookie.js'
+
+export { FastifySessionCompat } from './fastify-session-compat.js'
+export { CompatCookie } from './compat-session.js'
+export type { CompatSessionData, CompatUserId } from './compat-session.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
     /** The request's session (sessionkit). */
     session: Session
+    /**
+     * The native sessionkit session in the @fastify/session API mode (`request.session` is then @fastify/session's
+     * API); `undefined` in the default mode, where `request.session` is the native session.
+     */
+    sessionkit?: Session
   }
 }
 
@@ -44,6 +68,36 @@ export interface SessionPluginOptions {
    * percent of CPU on every request; apps that never call `currentSession()` can turn it off.
    */
   readonly bindCurrentSession?: boolean
+  /**
+   * Which API `request.session` offers: `'sessionkit'` (default, the native `Session`) or `'@fastify/session'`
+   * (@fastify/session's: `get`/`set`, `regenerate`, `destroy`...; the native session is then
+   * `request.sessionkit`). See docs/migrating.md.
+   */
+  readonly api?: 'sessionkit' | '@fastify/session'
+  /**
+   * In the @fastify/session API mode: who is signed in, from the session data (`(data) => data.passport` for
+   * @fastify/passport). When it becomes set the session is signed in (new token, device, Active Sessions
+   * index); when it is cleared the session leaves the index. Without it, sign-in is left to
+   * `request.sessionkit.signIn()`.
+   */
+  readonly userId?: CompatUserId
+}
+
+/** This plugin's options, and the ones Fastify's `register()` itself takes (they arrive in the same object). */
+const OPTION_NAMES = [
+  'sessionkit',
+  'bindCurrentSession',
+  'api',
+  'userId',
+  'prefix',
+  'logLevel',
+  'logSerializers',
+]
+
+/** What the save in onSend needs: a native `Session`, or a compat mode's bridge. */
+interface Committer {
+  readonly isDirty: boolean
+  commit(): Promise<void>
 }
 
 const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, done) => {
@@ -52,10 +106,21 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
     done(new InvalidOptionsError('sessionPlugin needs { sessionkit } made by createSessionkit()'))
     return
   }
+  const problem = checkOptions(options)
+  if (problem) {
+    done(problem)
+    return
+  }
   kit.warmUp()
-  const cookieName = kit.cookieName
   const bindCurrent = options.bindCurrentSession ?? true
   fastify.decorateRequest('session', null as unknown as Session)
+  if (options.api === '@fastify/session') registerCompat(fastify, kit, bindCurrent, options.userId)
+  else registerNative(fastify, kit, bindCurrent)
+  done()
+}
+
+function registerNative(fastify: FastifyInstance, kit: Sessionkit, bindCurrent: boolean): void {
+  const cookieName = kit.cookieName
 
   // Fastify runs the rest of the request (body parsing included: it binds its parsers' callbacks) in the async
   // context hookDone is called from, so entering it here is enough.
@@ -66,15 +131,95 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
       else hookDone()
     }, hookDone)
   })
+  fastify.addHook(
+    'onSend',
+    saveOnSend((request) => request.session as Session | null),
+  )
+}
 
-  // A reply can pass through onSend twice: an async handler that calls `reply.send()` without returning it
-  // resolves with `undefined`, and Fastify sends again while our first onSend is still saving. The first send is
-  // the one the handler meant (as without an async hook); the second one is dropped, since letting it through
-  // would write a response before the save and make the first one throw ERR_HTTP_HEADERS_SENT.
+/**
+ * The @fastify/session API mode: `request.session` is a `FastifySessionCompat` over the native session, which is
+ * `request.sessionkit`. The bridge stays reachable after `regenerate()` replaced `request.session` and after
+ * `destroy()` nulled it.
+ */
+function registerCompat(
+  fastify: FastifyInstance,
+  kit: Sessionkit,
+  bindCurrent: boolean,
+  userId: CompatUserId | undefined,
+): void {
+  const cookieName = kit.cookieName
+  const config: CompatConfig = { cookie: kit.options.cookie, userId, reserved: FASTIFY_RESERVED }
+  fastify.decorateRequest('sessionkit', null as unknown as Session)
+  fastify.decorateRequest(BRIDGE, null)
+  fastify.addHook('onRequest', (request, reply, hookDone) => {
+    const http = new FastifyCompatHttp(request, reply, cookieName, kit)
+    kit.openSession(http).then((native) => {
+      const bridge = new CompatBridge(native, config, http)
+      ;(request as unknown as WithBridge)[BRIDGE] = bridge
+      ;(request as unknown as CompatRequest).session = bridge.open(new FastifySessionCompat())
+      request.sessionkit = native
+      if (bindCurrent) runWithSession(native, hookDone)
+      else hookDone()
+    }, hookDone)
+  })
+  fastify.addHook(
+    'onSend',
+    saveOnSend((request) => (request as unknown as WithBridge)[BRIDGE]),
+  )
+}
+
+/**
+ * Where a request keeps its compat bridge: a decorated symbol property (a WeakMap entry per request made the
+ * garbage collector's ephemeron work a large share of the mode's cost).
+ */
+const BRIDGE = Symbol('sessionkit.compatBridge')
+
+interface WithBridge {
+  [BRIDGE]: CompatBridge | null
+}
+
+/** The request property the @fastify/session API mode sets (`null` after `destroy()`, as @fastify/session). */
+interface CompatRequest {
+  session: object | null
+}
+
+function checkOptions(options: SessionPluginOptions): InvalidOptionsError | undefined {
+  try {
+    rejectUnknownOptions('sessionPlugin', options, OPTION_NAMES)
+  } catch (error) {
+    return error as InvalidOptionsError
+  }
+  const { api, userId } = options
+  if (api !== undefined && api !== 'sessionkit' && api !== '@fastify/session') {
+    return new InvalidOptionsError(
+      `api must be 'sessionkit' or '@fastify/session', got ${JSON.stringify(api)}`,
+    )
+  }
+  if (userId !== undefined && typeof userId !== 'function') {
+    return new InvalidOptionsError('userId must be a function: (data) => the signed-in user id, or undefined')
+  }
+  if (userId !== undefined && api !== '@fastify/session') {
+    return new InvalidOptionsError("userId applies to api: '@fastify/session' only")
+  }
+  return undefined
+}
+
+/**
+ * The onSend hook that saves the session before the reply goes out.
+ *
+ * A reply can pass through onSend twice: an async handler that calls `reply.send()` without returning it resolves
+ * with `undefined`, and Fastify sends again while our first onSend is still saving. The first send is the one the
+ * handler meant (as without an async hook); the second one is dropped, since letting it through would write a
+ * response before the save and make the first one throw ERR_HTTP_HEADERS_SENT.
+ */
+function saveOnSend(
+  committerOf: (request: FastifyRequest) => Committer | null | undefined,
+): onSendHookHandler {
   const saving = new WeakSet<FastifyReply>()
-  fastify.addHook('onSend', (request, reply, payload, hookDone) => {
+  return (request, reply, payload, hookDone) => {
     if (saving.has(reply)) return
-    const session = request.session as Session | null
+    const session = committerOf(request)
     if (!session?.isDirty) {
       hookDone(null, payload)
       return
@@ -90,9 +235,7 @@ const plugin: FastifyPluginCallback<SessionPluginOptions> = (fastify, options, d
         continueSafely(request, hookDone, error as Error, payload)
       },
     )
-  })
-
-  done()
+  }
 }
 
 /** Hands the reply back to Fastify; whatever Fastify throws from there (the socket is gone...) must not escape as
@@ -150,6 +293,31 @@ class FastifyHttp implements HttpContext {
     reply.removeHeader('set-cookie')
     for (const item of list) reply.header('set-cookie', item)
     if (value !== undefined && !reply.hasHeader('cache-control')) reply.header('cache-control', NO_STORE)
+  }
+
+  appendSetCookie(value: string): void {
+    // Fastify appends set-cookie values rather than replacing them.
+    this.#reply.header('set-cookie', value)
+  }
+}
+
+/** The @fastify/session API mode's per-request object: what the bridge asks of the request, on the prototype. */
+class FastifyCompatHttp extends FastifyHttp implements CompatHost {
+  readonly #request: CompatRequest
+  readonly #kit: Sessionkit
+
+  constructor(request: FastifyRequest, reply: FastifyReply, cookieName: string, kit: Sessionkit) {
+    super(request, reply, cookieName)
+    this.#request = request
+    this.#kit = kit
+  }
+
+  reopen(): Promise<Session> {
+    return this.#kit.openSession(this)
+  }
+
+  replaceSession(session: CompatTarget | undefined): void {
+    this.#request.session = session ?? null
   }
 }
 

@@ -12,6 +12,7 @@ import {
   type DeviceParser,
 } from './device.js'
 import { InvalidOptionsError } from './errors.js'
+import type { LegacySource } from './legacy-source.js'
 import { describeValue, rejectUnknownOptions } from './option-checks.js'
 import type { SessionStore, StorePolicy } from './store.js'
 import { MAX_ENCODED_USER_ID_LENGTH } from './user-id.js'
@@ -71,6 +72,11 @@ export interface SessionkitOptions {
   readonly deviceParser?: DeviceParser | false
   /** Characters of the User-Agent given to the default parser, 16 to 300. Default 300. */
   readonly maxUserAgentLength?: number
+  /**
+   * Adopt the sessions of another session library (lazy migration): `fromExpressSession(...)` or
+   * `fromFastifySession(...)` from `sessionkit/migrate`. Default none.
+   */
+  readonly migrateFrom?: LegacySource
 }
 
 /** The options as the session layer uses them. */
@@ -80,6 +86,7 @@ export interface ResolvedOptions {
   readonly maxSessionBytes: number
   readonly cookie: ResolvedCookieOptions
   readonly deviceParser: DeviceParser | undefined
+  readonly migrateFrom: LegacySource | undefined
 }
 
 const OPTION_NAMES: readonly (keyof SessionkitOptions)[] = [
@@ -93,6 +100,7 @@ const OPTION_NAMES: readonly (keyof SessionkitOptions)[] = [
   'cookie',
   'deviceParser',
   'maxUserAgentLength',
+  'migrateFrom',
 ]
 
 /** @throws {InvalidOptionsError} naming the first invalid option */
@@ -114,6 +122,7 @@ export function resolveOptions(options: SessionkitOptions): ResolvedOptions {
     maxSessionBytes,
     cookie: resolveCookieOptions(options.cookie),
     deviceParser: resolveDeviceParser(options),
+    migrateFrom: checkLegacySource(options.migrateFrom),
     policy: Object.freeze({
       ...resolveLifetimes(options),
       maxStoredBytes: maxSessionBytes + METADATA_ALLOWANCE_BYTES,
@@ -133,6 +142,21 @@ function checkStore(store: unknown): SessionStore {
     throw new InvalidOptionsError('options.store must be a session store (RedisStore or MemoryStore)')
   }
   return store as SessionStore
+}
+
+function checkLegacySource(source: LegacySource | undefined): LegacySource | undefined {
+  if (source === undefined) return undefined
+  if (
+    source === null ||
+    typeof source !== 'object' ||
+    typeof source.take !== 'function' ||
+    typeof source.cookieName !== 'string'
+  ) {
+    throw new InvalidOptionsError(
+      'migrateFrom must be a legacy session source: fromExpressSession(...) or fromFastifySession(...) from sessionkit/migrate',
+    )
+  }
+  return source
 }
 
 type Lifetimes = Pick<

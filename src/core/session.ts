@@ -82,6 +82,11 @@ export class Session implements Iterable<[string, JsonValue]> {
     return at === undefined ? undefined : new Date(at)
   }
 
+  /** Whether the cookie outlives the browser session (signed in with `rememberMe`). */
+  get rememberMe(): boolean {
+    return this.#state.meta?.rememberMe === true
+  }
+
   /** The id of the admin impersonating the user, if any. */
   get impersonator(): string | undefined {
     return this.#state.meta?.impersonator

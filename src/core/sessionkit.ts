@@ -7,7 +7,9 @@
  * @module
  */
 import { ActiveSessions, type ActiveSession, type RevokeAllOptions } from './active-sessions.js'
+import { readSessionCookie } from './cookie.js'
 import { preloadDeviceDetector } from './device.js'
+import { adoptLegacySession } from './legacy-source.js'
 import { SessionLifecycle } from './lifecycle.js'
 import { resolveOptions, type ResolvedOptions, type SessionkitOptions } from './options.js'
 import { Session, type SessionServices } from './session.js'
@@ -73,7 +75,24 @@ export class Sessionkit {
    * @throws {StoreUnavailableError} the store failed: the cookie is left alone
    */
   openSession(http: HttpContext): Promise<Session> {
-    return this.#lifecycle.open(http).then((state) => new Session(state, this.#services))
+    const opening = this.#lifecycle.open(http).then((state) => new Session(state, this.#services))
+    return this.options.migrateFrom === undefined ? opening : opening.then((s) => this.#migrate(s, http))
+  }
+
+  /** A request with the legacy library's cookie and no sessionkit cookie adopts the legacy session. */
+  #migrate(session: Session, http: HttpContext): Promise<Session> | Session {
+    const source = this.options.migrateFrom
+    const header = http.cookieHeader
+    if (
+      source === undefined ||
+      header === undefined ||
+      !session.isNew ||
+      !header.includes(source.cookieName) ||
+      readSessionCookie(header, this.cookieName).kind === 'token'
+    ) {
+      return session
+    }
+    return adoptLegacySession(session, source, http, header)
   }
 
   /**

@@ -29,6 +29,11 @@ export interface HttpContext {
    * sessionkit's `Set-Cookie` from the response (a new session that ended up not being stored).
    */
   setCookie(value: string | undefined): void
+  /**
+   * Adds a `Set-Cookie` header for a cookie that is not sessionkit's (a migration clears the legacy cookie),
+   * leaving sessionkit's own `Set-Cookie` alone.
+   */
+  appendSetCookie?(value: string): void
   /** Called when the session gets its first unsaved change, so the adapter can hold the response for the save. */
   sessionChanged?(): void
   /** The request's host name when it came over plain HTTP (for the `Secure` cookie warning); else `undefined`. */

@@ -63,8 +63,10 @@ export function activeSessionsRouter(kit: Sessionkit, options: ExpressActiveSess
   return router
 }
 
+/** The native session: `req.sessionkit` in the express-session API mode, else `req.session`. */
 function sessionOf(req: Request): Session | undefined {
-  return (req as { session?: Session }).session
+  const r = req as { session?: Session; sessionkit?: Session }
+  return r.sessionkit ?? r.session
 }
 
 function first(value: unknown): string | undefined {

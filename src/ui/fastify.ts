@@ -61,7 +61,9 @@ export const activeSessionsPlugin: FastifyPluginAsync<FastifyActiveSessionsOptio
       method: route.method,
       url: route.path,
       handler: async (request, reply) => {
-        const session = (request as { session?: Session | null }).session
+        // The native session: `request.sessionkit` in the @fastify/session API mode, else `request.session`.
+        const r = request as { session?: Session | null; sessionkit?: Session | null }
+        const session = r.sessionkit ?? r.session
         if (!session) throw new Error('sessionkit ui: register sessionPlugin before activeSessionsPlugin')
         const result = await route.handle({
           kit,

@@ -9,6 +9,7 @@ import { inject } from 'vitest'
 import { MemoryStore } from '../../src/stores/memory-store.js'
 import { RedisStore, type RedisStoreOptions } from '../../src/stores/redis/redis-store.js'
 import type { AdminStore } from '../../src/admin/admin-store.js'
+import type { RedisClientLike } from '../../src/stores/redis/redis-client.js'
 import type { SessionStore } from '../../src/core/store.js'
 
 export type BackendName =
@@ -19,6 +20,8 @@ export interface Backend {
   readonly store: SessionStore & AdminStore
   /** The Redis store, for Redis backends (raw access through `redis.send`). */
   readonly redis: RedisStore | undefined
+  /** The Redis client itself (node-redis or ioredis, single or Cluster); `undefined` for memory. */
+  readonly client: RedisClientLike | undefined
   readonly prefix: string
   /** Every key under this backend's prefix with its PTTL (Redis backends; `[]` for memory). */
   keys(): Promise<{ key: string; pttl: number }[]>
@@ -61,6 +64,7 @@ export async function openBackend(
       name,
       store,
       redis: undefined,
+      client: undefined,
       prefix,
       keys: () => Promise.resolve([]),
       send: () => Promise.reject(new Error('the memory backend has no Redis')),
@@ -126,6 +130,7 @@ export async function openBackend(
     name,
     store,
     redis: store,
+    client,
     prefix,
     async keys() {
       const out: { key: string; pttl: number }[] = []
