@@ -133,8 +133,11 @@ export interface RedisCluster {
   stop(): Promise<void>
 }
 
-/** Starts a real 3-master Redis Cluster (no replicas) and waits until every node reports `cluster_state:ok`. */
-export async function startCluster(): Promise<RedisCluster> {
+/**
+ * Starts a real 3-master Redis Cluster (no replicas) and waits until every node reports `cluster_state:ok`.
+ * `extraArgs` go to every node (e.g. `['--notify-keyspace-events', 'Ex']`).
+ */
+export async function startCluster(extraArgs: readonly string[] = []): Promise<RedisCluster> {
   const nodes = await Promise.all(
     [0, 1, 2].map(() =>
       startRedis([
@@ -144,6 +147,7 @@ export async function startCluster(): Promise<RedisCluster> {
         'nodes.conf',
         '--cluster-node-timeout',
         '5000',
+        ...extraArgs,
       ]),
     ),
   )
