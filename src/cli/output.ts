@@ -74,6 +74,7 @@ export function formatList(result: ListResult): string {
     s.lastSeenAt,
     s.expiresAt,
     s.impersonated ? 'yes' : 'no',
+    s.elevated ? 'yes' : 'no',
   ])
   const table = formatTable(
     [
@@ -88,6 +89,7 @@ export function formatList(result: ListResult): string {
       'LAST SEEN',
       'EXPIRES',
       'IMPERSONATED',
+      'ELEVATED',
     ],
     rows,
   )
@@ -108,6 +110,7 @@ export function formatShow(result: ShowResult): string {
     ['ttl', ttl],
     ['absolute deadline', result.absoluteExpiresAt ?? ''],
     ['remember me', result.rememberMe ? 'yes' : 'no'],
+    ['elevated', result.elevated ? 'yes' : 'no'],
     ['ip address', result.ipAddress],
     ['browser', result.browser],
     ['os', result.os],

@@ -5,7 +5,14 @@
  * @module
  */
 import { decodeDevice } from '../../core/device.js'
-import { DATA_PREFIX, META, NAMESPACE_PREFIX, decodeStoredPairs } from '../../core/stored-fields.js'
+import { elevatedUntil } from '../../core/elevation.js'
+import {
+  DATA_PREFIX,
+  ELEVATION_FIELD,
+  META,
+  NAMESPACE_PREFIX,
+  decodeStoredPairs,
+} from '../../core/stored-fields.js'
 import { parseJsonSafe, type JsonValue } from '../../core/json.js'
 import { parseSessionId, type SessionRef } from '../../core/token.js'
 import { decodeStoredUserId } from '../../core/user-id.js'
@@ -44,6 +51,8 @@ export interface ShowResult {
   readonly deviceType: string
   readonly deviceName: string
   readonly rememberMe: boolean
+  /** In elevated mode (admin mode) now. */
+  readonly elevated: boolean
   /** False when the metadata is missing or malformed: the library treats such a session as absent. */
   readonly validMetadata: boolean
   /** Top-level session keys (`session.get(key)`). */
@@ -106,6 +115,7 @@ export async function showCommand(ctx: CliContext, options: ShowOptions): Promis
   const encodedImpersonator = raw.get(META.impersonator)
   const impersonator = encodedImpersonator === undefined ? null : safeDecode(encodedImpersonator)
   const ttlMs = found.ttlMs
+  const elevation = found.fields.find(([field]) => field === ELEVATION_FIELD)?.[1]
   return {
     id: ref.id,
     userId,
@@ -124,6 +134,7 @@ export async function showCommand(ctx: CliContext, options: ShowOptions): Promis
     deviceType: device?.deviceType ?? '',
     deviceName: device?.deviceName ?? '',
     rememberMe: raw.get(META.rememberMe) === '1',
+    elevated: encodedUser !== undefined && elevatedUntil(elevation, Date.now()) !== undefined,
     validMetadata: decodeStoredPairs(found.fields) !== undefined,
     data,
     namespaces,
