@@ -317,7 +317,7 @@ export class SessionLifecycle {
   }
 
   /** Issues a new token for the same session (after a privilege change): data, user, device and deadlines kept. */
-  async rotate(state: SessionState): Promise<void> {
+  async rotate(state: SessionState, set: StoredFields = []): Promise<void> {
     const stored = state.stored
     if (!stored) return
     const { ref, user, meta } = stored
@@ -326,7 +326,8 @@ export class SessionLifecycle {
       'rotate the session',
       { user, tag: ref.tag, carry: true },
       (values, claimed) => ({
-        values,
+        // `set`: fields that exist only if the rotation succeeds (elevate()), so a failed one leaves nothing behind.
+        values: set.length === 0 ? values : new Map([...values, ...set]),
         meta: claimed.filter(([name]) => CARRIED_FIELDS.includes(name)),
         createdAt: meta.createdAt,
         signedInAt: meta.signedInAt,

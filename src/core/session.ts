@@ -240,8 +240,8 @@ export class Session implements Iterable<[string, JsonValue]> {
     const { lifecycle } = this.#require('elevate')
     if (this.#state.user === undefined) throw new NotSignedInError('elevate')
     const until = Date.now() + elevationLength(options)
-    this.writeNamespaced(ELEVATION_NAMESPACE, ELEVATION_KEY, until)
-    await lifecycle.rotate(this.#state)
+    // Written by the rotation itself: if it fails (a concurrent sign-out, the store), nothing is elevated.
+    await lifecycle.rotate(this.#state, [[ELEVATION_FIELD, JSON.stringify(until)]])
   }
 
   /** Whether the session is in elevated mode now (signed in, elevated, and the window not over). */

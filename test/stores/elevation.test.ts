@@ -10,6 +10,7 @@ import {
   NamespacedSessionStore,
   NoRequestError,
   NotSignedInError,
+  SessionConflictError,
   type Sessionkit,
 } from '../../src/index.js'
 import { refFromToken } from '../../src/core/token.js'
@@ -109,6 +110,18 @@ describe.each(ALL_BACKENDS)('elevated mode: %s', (name) => {
     await browser.request((s) => s.signIn(someoneElse))
     expect(await browser.request((s) => s.isElevated())).toBe(false)
     expect(await kit.anySessionElevated(someoneElse)).toBe(false)
+  })
+
+  it('an elevate() that loses to a concurrent rotation elevates nothing, not even the winner', async () => {
+    const user = newUser()
+    const browser = await signedIn(user)
+    const late = await browser.open()
+    await browser.request((s) => s.rotate())
+    await expect(late.session.elevate()).rejects.toBeInstanceOf(SessionConflictError)
+    expect(late.session.isDirty).toBe(false)
+    await late.commit()
+    expect(await browser.request((s) => s.isElevated())).toBe(false)
+    expect(await kit.anySessionElevated(user)).toBe(false)
   })
 
   it('dropElevation() leaves it, saved with the request', async () => {
