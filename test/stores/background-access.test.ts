@@ -169,14 +169,14 @@ describe.each(ALL_BACKENDS)('background access: %s', (name) => {
       store: backend.store,
       cookie: { secure: false },
       deviceParser,
-      idleTimeoutMs: 400,
+      idleTimeoutMs: 1500,
       touchIntervalMs: 100,
     })
     const user = newUser()
     const browser = new Browser(short)
     await browser.request((s) => s.signIn(user))
     expect(await short.sessionsOf(user)).toHaveLength(1)
-    await sleep(600)
+    await sleep(1700)
     expect(await short.sessionsOf(user)).toEqual([])
     expect(await short.readSession(refFromToken(browser.cookie!).id)).toBeUndefined()
   })
