@@ -49,6 +49,8 @@ ul.links{list-style:none;padding:0;margin:0}
 ul.links li{padding:10px 0;border-top:1px solid #e3e7ed}
 ul.links li:first-child{border-top:0}
 .muted{color:#5f6b7a}
+.notice{background:#e8f5ee;color:#1f6f43;border:1px solid #bfe3cd;border-radius:10px;padding:10px 14px;margin-bottom:16px}
+form.inline{display:inline-block;margin-left:8px}
 `.trim()
 
 // One string: the CSP hash covers the element's exact text.

@@ -3,7 +3,7 @@
  */
 import { createClient } from '@redis/client'
 import { createSessionkit, MemoryStore, RedisStore } from 'sessionkit'
-import { createDemoApp } from './app.js'
+import { createDemoApp, demoSessionkitOptions } from './app.js'
 
 const host = process.env.HOST ?? '127.0.0.1'
 const port = Number(process.env.PORT ?? 3000)
@@ -34,8 +34,9 @@ if (redisUrl !== undefined && redisUrl !== '') {
 }
 
 // `secure: false` only because the demo serves plain HTTP on localhost: browsers drop Secure cookies over
-// http. In production keep the default (secure: true) and serve HTTPS.
-const kit = createSessionkit({ store, cookie: { secure: false } })
+// http. In production keep the default (secure: true) and serve HTTPS. The known-device secret is random per
+// run here (every device is new after a restart); a real app keeps a stable one.
+const kit = createSessionkit({ ...demoSessionkitOptions(), store, cookie: { secure: false } })
 const app = createDemoApp(kit, store)
 
 const server = app.listen(port, host, (error?: Error) => {

@@ -22,6 +22,33 @@ export { createDeviceParser, deviceCategory } from './core/device.js'
 export type { SessionCookieOptions, ResolvedCookieOptions } from './core/cookie.js'
 export { parseSessionId } from './core/token.js'
 export type { SessionRef } from './core/token.js'
+export type { SessionSnapshot } from './core/snapshots.js'
+export type { ElevateOptions } from './core/elevation.js'
+export { DEFAULT_ELEVATION_MS } from './core/elevation.js'
+export type { KnownDeviceCookieOptions } from './core/known-device.js'
+export { CHANNEL_NAMES } from './core/events.js'
+export type {
+  SessionkitEvents,
+  SessionkitEventName,
+  SessionkitListener,
+  SignInEvent,
+  SignOutEvent,
+  RotateEvent,
+  RevokeEvent,
+  EvictEvent,
+  ExpireEvent,
+  UnknownSignIn,
+  StoreErrorEvent,
+} from './core/events.js'
+export type {
+  MeterLike,
+  CounterLike,
+  HistogramLike,
+  ObservableGaugeLike,
+  ObservableResultLike,
+  MetricAttributes,
+  InstrumentOptions,
+} from './core/metrics.js'
 export {
   SessionkitError,
   InvalidOptionsError,
@@ -33,6 +60,10 @@ export {
   SessionConflictError,
   NoRequestError,
   HeadersSentError,
+  InvalidArgumentError,
+  NotSignedInError,
+  TooManyAnonymousSessionsError,
+  TooManyIpsError,
 } from './core/errors.js'
 export type { SessionkitErrorCode } from './core/errors.js'
 export { MemoryStore } from './stores/memory-store.js'

@@ -8,10 +8,11 @@
 type HeaderValue = number | string | readonly string[] | undefined
 
 /**
- * Returns the `Set-Cookie` list with `value` replacing any earlier value sessionkit set for the same cookie (same
- * name, `Domain` and `Path`): a request that signs in and then rotates must send only the last token, while the
- * clears of other scopes sent for a tossed cookie stay. `undefined` withdraws sessionkit's token cookies (a new
- * session that ended up not stored), keeping the clears.
+ * Returns the `Set-Cookie` list with `value` replacing any earlier value set for the same cookie (same name,
+ * `Domain` and `Path`): a request that signs in and then rotates must send only the last token, while the clears
+ * of other scopes sent for a tossed cookie stay. `value` may be another cookie of sessionkit's (the known-device
+ * cookie). `undefined` withdraws the session cookie's tokens (a new session that ended up not stored), keeping
+ * the clears.
  */
 export function replaceSetCookie(
   current: HeaderValue,
@@ -20,8 +21,11 @@ export function replaceSetCookie(
 ): string[] {
   const list =
     current === undefined ? [] : Array.isArray(current) ? [...(current as string[])] : [String(current)]
-  const prefix = `${cookieName}=`
-  if (value === undefined) return list.filter((item) => !item.startsWith(prefix) || isClear(item))
+  if (value === undefined) {
+    const prefix = `${cookieName}=`
+    return list.filter((item) => !item.startsWith(prefix) || isClear(item))
+  }
+  const prefix = value.slice(0, value.indexOf('=') + 1)
   const scope = scopeOf(value)
   return [...list.filter((item) => !item.startsWith(prefix) || scopeOf(item) !== scope), value]
 }

@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { Telemetry } from '../core/telemetry.js'
 import { ActiveSessions, newestFirst, toActiveSession, type ActiveSession } from '../core/active-sessions.js'
 import { InvalidOptionsError } from '../core/errors.js'
 import type { Sessionkit } from '../core/sessionkit.js'
@@ -106,7 +107,7 @@ export class SessionAdmin {
     this.#store = options.store
     this.#admin = options.adminStore
     this.#policy = options.policy
-    this.#sessions = new ActiveSessions(options.store, options.policy)
+    this.#sessions = new ActiveSessions(options.store, options.policy, new Telemetry(undefined))
     this.#keyName = options.keyName ?? defaultKeyName
   }
 
@@ -137,7 +138,8 @@ export class SessionAdmin {
     const sessions: ActiveSession[] = []
     for (const entry of await this.#store.list(user, this.#policy)) {
       const decoded = decodeStoredPairs(entry.fields)
-      if (decoded?.meta.userId === user.id) sessions.push(toActiveSession(entry, decoded.meta, currentId))
+      if (decoded?.meta.userId === user.id)
+        sessions.push(toActiveSession(entry, decoded, currentId, Date.now()))
       else skipped.add({ key: this.#keyName(entry.ref), reason: 'session metadata missing or malformed' })
     }
     return { sessions: sessions.sort(newestFirst), skipped: skipped.report() }
@@ -211,7 +213,11 @@ export class SessionAdmin {
       throw new InvalidOptionsError(`maxSessions must be a positive integer, got ${String(maxSessions)}`)
     }
     const dryRun = options.dryRun === true
-    const sessions = new ActiveSessions(this.#store, { ...this.#policy, maxSessionsPerUser: maxSessions })
+    const sessions = new ActiveSessions(
+      this.#store,
+      { ...this.#policy, maxSessionsPerUser: maxSessions },
+      new Telemetry(undefined),
+    )
     const clean = (userId: string): Promise<CleanupResult> => sessions.cleanup(userId, { dryRun })
     if (options.userId !== undefined) {
       const result = await clean(toUserRef(options.userId).id)

@@ -7,7 +7,15 @@
  */
 import { decodeDevice } from '../core/device.js'
 import { parseJsonSafe, type JsonValue } from '../core/json.js'
-import { DATA_PREFIX, META, NAMESPACE_PREFIX, decodeStoredPairs, toTime } from '../core/stored-fields.js'
+import { elevatedUntil } from '../core/elevation.js'
+import {
+  DATA_PREFIX,
+  ELEVATION_FIELD,
+  META,
+  NAMESPACE_PREFIX,
+  decodeStoredPairs,
+  toTime,
+} from '../core/stored-fields.js'
 import type { SessionRef } from '../core/token.js'
 import { decodeStoredUserId } from '../core/user-id.js'
 import type { InspectedSession } from './admin-store.js'
@@ -42,6 +50,8 @@ export interface SessionDetails {
   readonly deviceType: string
   readonly deviceName: string
   readonly rememberMe: boolean
+  /** In elevated mode (admin mode) now. */
+  readonly elevated: boolean
   /** False when the metadata is missing or malformed: the library treats such a session as absent. */
   readonly validMetadata: boolean
   /** Top-level session keys (`session.get(key)`). */
@@ -80,6 +90,9 @@ export function sessionDetails(ref: SessionRef, found: InspectedSession, now = D
     deviceType: device?.deviceType ?? '',
     deviceName: device?.deviceName ?? '',
     rememberMe: meta.get(META.rememberMe) === '1',
+    elevated:
+      userId !== null &&
+      elevatedUntil(found.fields.find(([field]) => field === ELEVATION_FIELD)?.[1], now) !== undefined,
     validMetadata: decodeStoredPairs(found.fields) !== undefined,
     data: values.data,
     namespaces: values.namespaces,

@@ -6,7 +6,7 @@
  */
 import type { JsonValue } from '../core/json.js'
 import type { CleanupResult } from './commands/cleanup.js'
-import type { ListResult } from './commands/list.js'
+import type { ListedSessionView, ListResult } from './commands/list.js'
 import type { RevokeResult } from './commands/revoke.js'
 import type { ShowResult } from './commands/show.js'
 import type { StatsResult } from './commands/stats.js'
@@ -101,14 +101,25 @@ export function formatList(result: ListResult, now = Date.now()): string {
       s.id,
       formatAgo(s.lastSeenAt, now),
       s.ipAddress,
-      (s.impersonated ? '* ' : '') + browserOnOs(s.browser, s.os),
+      marks(s) + browserOnOs(s.browser, s.os),
     ])
     const impersonated = result.sessions.filter((s) => s.impersonated).length
+    const elevated = result.sessions.filter((s) => s.elevated).length
     out = formatTable(['ID', 'LAST SEEN', 'IP ADDRESS', 'DEVICE'], rows, TERMINAL_WIDTH)
+    const notes = [
+      ...(impersonated > 0 ? [`* ${impersonated} impersonated by an admin`] : []),
+      ...(elevated > 0 ? [`+ ${elevated} in admin mode`] : []),
+    ]
     out += `${n} session${n === 1 ? '' : 's'} of user ${user}`
-    out += impersonated > 0 ? ` (* ${impersonated} impersonated by an admin)\n` : '\n'
+    out += notes.length > 0 ? ` (${notes.join(', ')})\n` : '\n'
   }
   return out + formatSkipped(result.skipped)
+}
+
+/** `*` impersonated, `+` in admin mode: the table's marks before the device (explained under it). */
+function marks(session: ListedSessionView): string {
+  const mark = (session.impersonated ? '*' : '') + (session.elevated ? '+' : '')
+  return mark === '' ? '' : `${mark} `
 }
 
 function browserOnOs(browser: string, os: string): string {
@@ -152,6 +163,7 @@ export function formatShow(result: ShowResult): string {
     ['ttl', ttl],
     ['absolute deadline', result.absoluteExpiresAt ?? ''],
     ['remember me', result.rememberMe ? 'yes' : 'no'],
+    ['elevated', result.elevated ? 'yes' : 'no'],
     ['ip address', result.ipAddress],
     ['browser', result.browser],
     ['os', result.os],

@@ -17,6 +17,7 @@ export type ShownField =
   | 'ipAddress'
   | 'signedInAt'
   | 'lastSeenAt'
+  | 'elevated'
 
 /** Those fields as JSON: the same names and types, times as ISO 8601 strings. */
 export type ActiveSessionJson = {
@@ -34,5 +35,6 @@ export function toActiveSessionJson(session: ActiveSession): ActiveSessionJson {
     ipAddress: session.ipAddress,
     signedInAt: session.signedInAt.toISOString(),
     lastSeenAt: session.lastSeenAt.toISOString(),
+    elevated: session.elevated,
   }
 }

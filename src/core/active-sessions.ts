@@ -5,8 +5,11 @@
  *
  * @module
  */
+import { elevatedUntil } from './elevation.js'
+import type { RevokeEvent } from './events.js'
 import type { CleanupResult, ListedSession, SessionStore, StorePolicy } from './store.js'
-import { decodeStoredPairs, type SessionMeta } from './stored-fields.js'
+import { ELEVATION_FIELD, decodeStoredPairs, type DecodedSession } from './stored-fields.js'
+import type { Telemetry } from './telemetry.js'
 import { parseSessionId } from './token.js'
 import { toUserRef, type UserIdInput } from './user-id.js'
 
@@ -37,6 +40,8 @@ export interface ActiveSession {
   readonly impersonated: boolean
   /** The cookie outlives the browser session. */
   readonly rememberMe: boolean
+  /** In elevated mode (admin mode) now: shown as "with admin mode". */
+  readonly elevated: boolean
 }
 
 /** Options of `revokeAllSessions`. */
@@ -48,10 +53,12 @@ export interface RevokeAllOptions {
 export class ActiveSessions {
   readonly #store: SessionStore
   readonly #policy: StorePolicy
+  readonly #telemetry: Telemetry
 
-  constructor(store: SessionStore, policy: StorePolicy) {
+  constructor(store: SessionStore, policy: StorePolicy, telemetry: Telemetry) {
     this.#store = store
     this.#policy = policy
+    this.#telemetry = telemetry
   }
 
   /** A user's live sessions, newest sign-in first; `currentId` is marked `current`. */
@@ -59,12 +66,21 @@ export class ActiveSessions {
     const user = toUserRef(userId)
     const listed = await this.#store.list(user, this.#policy)
     const out: ActiveSession[] = []
+    const now = Date.now()
     for (const entry of listed) {
       const decoded = decodeStoredPairs(entry.fields)
       // The store checked the owner; a session whose metadata does not decode is not shown.
-      if (decoded?.meta.userId === user.id) out.push(toActiveSession(entry, decoded.meta, currentId))
+      if (decoded?.meta.userId === user.id) out.push(toActiveSession(entry, decoded, currentId, now))
     }
     return out.sort(newestFirst)
+  }
+
+  /**
+   * Whether any live session of the user is in elevated mode now (GitLab's `any_session_with_admin_mode?`): one
+   * round trip, for sessionless contexts.
+   */
+  async anyElevated(userId: UserIdInput): Promise<boolean> {
+    return (await this.list(userId)).some((session) => session.elevated)
   }
 
   /** Revokes one session of a user. False (touching nothing) when the id is not one of theirs. */
@@ -72,34 +88,66 @@ export class ActiveSessions {
     const user = toUserRef(userId)
     const ref = parseSessionId(id)
     if (!ref || ref.tag !== user.tag) return false
-    return (await this.#store.revoke(user, { kind: 'ids', hashes: [ref.hash] })) > 0
+    const revoked = await this.#store.revoke(user, { kind: 'ids', hashes: [ref.hash] })
+    this.#revoked(user.id, 'one', ref.id, revoked)
+    return revoked > 0
   }
 
   /** Revokes all of a user's sessions but `currentId`, sparing impersonated ones. Returns how many went. */
   async revokeOthers(userId: UserIdInput, currentId: string | undefined): Promise<number> {
     const user = toUserRef(userId)
     const current = currentId === undefined ? undefined : parseSessionId(currentId)
-    return this.#store.revoke(user, { kind: 'all', exceptHash: current?.hash, spareImpersonated: true })
+    const revoked = await this.#store.revoke(user, {
+      kind: 'all',
+      exceptHash: current?.hash,
+      spareImpersonated: true,
+    })
+    this.#revoked(user.id, 'others', undefined, revoked)
+    return revoked
   }
 
   /** Revokes every session of a user. */
   async revokeAll(userId: UserIdInput, options: RevokeAllOptions = {}): Promise<number> {
     const user = toUserRef(userId)
-    return this.#store.revoke(user, { kind: 'all', spareImpersonated: options.includeImpersonated === false })
+    const revoked = await this.#store.revoke(user, {
+      kind: 'all',
+      spareImpersonated: options.includeImpersonated === false,
+    })
+    this.#revoked(user.id, 'all', undefined, revoked)
+    return revoked
   }
 
   /** Prunes a user's index and enforces the per-user cap. */
   async cleanup(userId: UserIdInput, options: { dryRun?: boolean } = {}): Promise<CleanupResult> {
-    return this.#store.cleanup(toUserRef(userId), this.#policy, options.dryRun === true)
+    const user = toUserRef(userId)
+    const dryRun = options.dryRun === true
+    const result = await this.#store.cleanup(user, this.#policy, dryRun)
+    if (!dryRun && result.evicted > 0 && this.#telemetry.wants('evict')) {
+      this.#telemetry.emit('evict', {
+        userId: user.id,
+        count: result.evicted,
+        reason: 'cleanup',
+        at: new Date(),
+      })
+    }
+    return result
+  }
+
+  #revoked(userId: string, scope: RevokeEvent['scope'], publicId: string | undefined, count: number): void {
+    if (count > 0 && this.#telemetry.wants('revoke')) {
+      this.#telemetry.emit('revoke', { userId, scope, publicId, count, at: new Date() })
+    }
   }
 }
 
 /** A listed entry with its decoded metadata as an {@link ActiveSession} (the admin service lists with it too). */
 export function toActiveSession(
   entry: ListedSession,
-  meta: SessionMeta,
+  decoded: DecodedSession,
   currentId: string | undefined,
+  now: number,
 ): ActiveSession {
+  const meta = decoded.meta
   return {
     id: entry.ref.id,
     userId: meta.userId ?? '',
@@ -115,6 +163,7 @@ export function toActiveSession(
     absoluteExpiresAt: new Date(meta.absoluteExpiresAt),
     impersonated: meta.impersonator !== undefined,
     rememberMe: meta.rememberMe,
+    elevated: elevatedUntil(decoded.values.get(ELEVATION_FIELD), now) !== undefined,
   }
 }
 

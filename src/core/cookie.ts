@@ -122,7 +122,23 @@ function checkHostPrefix(value: unknown, secure: boolean, path: string, domain: 
 
 /** Finds our cookie in a `Cookie` header, by exact name. */
 export function readSessionCookie(header: string | undefined, name: string): CookieReading {
-  if (header === undefined || header === '' || !header.includes(name)) return { kind: 'none' }
+  const found = readCookieValue(header, name)
+  if (found === undefined || found === AMBIGUOUS) return { kind: found === undefined ? 'none' : 'ambiguous' }
+  return isWellFormedToken(found) ? { kind: 'token', token: found } : { kind: 'malformed' }
+}
+
+/** What {@link readCookieValue} returns when a header carries several different values for one name. */
+export const AMBIGUOUS: unique symbol = Symbol('ambiguous cookie')
+
+/**
+ * The value of the cookie named exactly `name` (byte for byte, no trimming), `undefined` when absent, or
+ * {@link AMBIGUOUS} when several different values are present (never a guess at which one the browser meant).
+ */
+export function readCookieValue(
+  header: string | undefined,
+  name: string,
+): string | typeof AMBIGUOUS | undefined {
+  if (header === undefined || header === '' || !header.includes(name)) return undefined
   let found: string | undefined
   let start = 0
   while (start < header.length) {
@@ -134,13 +150,12 @@ export function readSessionCookie(header: string | undefined, name: string): Coo
     const eq = header.indexOf('=', i)
     if (eq !== -1 && eq < end && eq - i === name.length && header.startsWith(name, i)) {
       const value = header.slice(eq + 1, end)
-      if (found !== undefined && found !== value) return { kind: 'ambiguous' }
+      if (found !== undefined && found !== value) return AMBIGUOUS
       found = value
     }
     start = end + 1
   }
-  if (found === undefined) return { kind: 'none' }
-  return isWellFormedToken(found) ? { kind: 'token', token: found } : { kind: 'malformed' }
+  return found
 }
 
 /**

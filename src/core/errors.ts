@@ -16,6 +16,10 @@ export type SessionkitErrorCode =
   | 'SESSIONKIT_SESSION_CONFLICT'
   | 'SESSIONKIT_NO_REQUEST'
   | 'SESSIONKIT_HEADERS_SENT'
+  | 'SESSIONKIT_INVALID_ARGUMENT'
+  | 'SESSIONKIT_NOT_SIGNED_IN'
+  | 'SESSIONKIT_TOO_MANY_ANONYMOUS_SESSIONS'
+  | 'SESSIONKIT_TOO_MANY_IPS'
 
 /** Base class of every error sessionkit throws. */
 export class SessionkitError extends Error {
@@ -130,5 +134,65 @@ export class HeadersSentError extends SessionkitError {
       'SESSIONKIT_HEADERS_SENT',
       `cannot ${operation}: the response headers were already sent, so the session cookie cannot be set`,
     )
+  }
+}
+
+/** An argument of a sessionkit call is malformed (a session id, an IP address, a duration...). */
+export class InvalidArgumentError extends SessionkitError {
+  /** The argument's name, as the method's documentation names it. */
+  readonly argument: string
+
+  constructor(argument: string, message: string) {
+    super('SESSIONKIT_INVALID_ARGUMENT', message)
+    this.argument = argument
+  }
+}
+
+/** An operation that needs a signed-in session (such as `session.elevate()`) was called on an anonymous one. */
+export class NotSignedInError extends SessionkitError {
+  readonly statusCode = 401
+
+  constructor(operation: string) {
+    super('SESSIONKIT_NOT_SIGNED_IN', `session.${operation}() needs a signed-in session`)
+  }
+}
+
+/**
+ * A new anonymous session was refused: its client address already created `maxAnonymousSessionsPerIp` of them
+ * in the counting window (GitLab's `AnonymousSession` limit). Nothing was stored. Turn it into a captcha or a
+ * 429; the count for the address is cleared when someone signs in from it.
+ */
+export class TooManyAnonymousSessionsError extends SessionkitError {
+  readonly statusCode = 429
+  readonly ipAddress: string
+  readonly limit: number
+
+  constructor(ipAddress: string, limit: number) {
+    super(
+      'SESSIONKIT_TOO_MANY_ANONYMOUS_SESSIONS',
+      `${ipAddress} already created ${limit} anonymous sessions in the counting window (maxAnonymousSessionsPerIp)`,
+    )
+    this.ipAddress = ipAddress
+    this.limit = limit
+  }
+}
+
+/**
+ * A sign-in or request came from one more distinct address than `uniqueIpsPerUser.max` allows for the user in
+ * the window (GitLab's `TooManyIps`). The addresses already seen keep working; this one is refused until the
+ * window slides past the oldest.
+ */
+export class TooManyIpsError extends SessionkitError {
+  readonly statusCode = 429
+  readonly userId: string
+  readonly limit: number
+
+  constructor(userId: string, limit: number) {
+    super(
+      'SESSIONKIT_TOO_MANY_IPS',
+      `user ${JSON.stringify(userId)} already used ${limit} distinct addresses in the window (uniqueIpsPerUser)`,
+    )
+    this.userId = userId
+    this.limit = limit
   }
 }

@@ -13,12 +13,13 @@ import {
   tossedCookieScopes,
   type ResolvedCookieOptions,
 } from './cookie.js'
-import { encodeDevice, type DeviceParser } from './device.js'
-import { HeadersSentError, SessionConflictError } from './errors.js'
+import { encodeDevice, type DeviceInfo, type DeviceParser } from './device.js'
+import { HeadersSentError, SessionConflictError, TooManyIpsError } from './errors.js'
+import type { SessionGuards } from './guards.js'
 import {
+  AUTHENTICATION_NAMESPACES,
   CARRIED_FIELDS,
   META,
-  OWN_NAMESPACE,
   decodeLoadedSession,
   decodeStoredPairs,
   namespacePrefix,
@@ -27,14 +28,25 @@ import {
 import { SessionState, type HttpContext } from './state.js'
 import type {
   CreateResult,
+  Successor,
+  CreateSpec,
+  LoadResult,
   SaveResult,
   SessionDelta,
   SessionStore,
   StoredFields,
   StorePolicy,
 } from './store.js'
-import { generateToken, randomTag, refFromToken, tagForUser } from './token.js'
-import { encodeUserId, normalizeUserId, toUserRef, type UserIdInput, type UserRef } from './user-id.js'
+import type { Telemetry } from './telemetry.js'
+import { generateToken, randomTag, refFromToken, tagForUser, type SessionRef } from './token.js'
+import {
+  decodeStoredUserId,
+  encodeUserId,
+  normalizeUserId,
+  toUserRef,
+  type UserIdInput,
+  type UserRef,
+} from './user-id.js'
 
 /** Options of `session.signIn()`. */
 export interface SignInOptions {
@@ -54,6 +66,8 @@ export interface LifecycleConfig {
   readonly cookie: ResolvedCookieOptions
   readonly deviceParser: DeviceParser | undefined
   readonly maxSessionBytes: number
+  readonly telemetry: Telemetry
+  readonly guards: SessionGuards
 }
 
 /** What a reissue writes: the new session's data, metadata and kept times. */
@@ -64,6 +78,15 @@ interface Reissue {
   readonly signedInAt?: number | undefined
   readonly absoluteExpiresAt?: number | undefined
   readonly rememberMe: boolean
+  /** What the store checks at a sign-in (known IP, distinct-address limit). */
+  readonly checks?: Pick<CreateSpec, 'ipAddress' | 'checkKnownIp' | 'limitIps'>
+}
+
+/** A reissue that created its session: the store's answer, and what the claim returned. */
+interface Reissued {
+  readonly created: CreateResult
+  readonly claimed: StoredFields
+  readonly ref: SessionRef
 }
 
 const NO_VALUES: ReadonlyMap<string, string> = new Map()
@@ -76,6 +99,8 @@ export class SessionLifecycle {
   readonly #cookie: ResolvedCookieOptions
   readonly #deviceParser: DeviceParser | undefined
   readonly #maxBytes: number
+  readonly #telemetry: Telemetry
+  readonly #guards: SessionGuards
   #warnedPlainHttp = false
 
   constructor(config: LifecycleConfig) {
@@ -84,6 +109,8 @@ export class SessionLifecycle {
     this.#cookie = config.cookie
     this.#deviceParser = config.deviceParser
     this.#maxBytes = config.maxSessionBytes
+    this.#telemetry = config.telemetry
+    this.#guards = config.guards
   }
 
   /**
@@ -103,6 +130,7 @@ export class SessionLifecycle {
     }
     const ref = refFromToken(reading.token)
     return this.#store.load(ref, this.#policy, clientIp(http)).then((result) => {
+      if (result.status !== 'found') this.#notFound(ref, result)
       const decoded = result.status === 'found' ? decodeLoadedSession(result.fields) : undefined
       if (!decoded) return new SessionState(http, this.#maxBytes)
       const { userId } = decoded.meta
@@ -187,6 +215,8 @@ export class SessionLifecycle {
     const ref = refFromToken(token)
     let created: CreateResult
     try {
+      const admitting = this.#guards.admitAnonymous(clientIp(http))
+      if (admitting) await admitting
       created = await this.#store.create({ ref, user: undefined, fields: values }, this.#policy)
     } catch (error) {
       this.#withdrawCookie(state, http)
@@ -223,25 +253,82 @@ export class SessionLifecycle {
     if (options.rememberMe === true) meta.push([META.rememberMe, '1'])
     const sameOwner = state.user === undefined || state.user.id === user.id
     const createdAt = sameOwner ? state.meta?.createdAt : undefined
-    await this.#reissue(state, 'sign in', { user, tag: user.tag, carry: sameOwner }, (values) => ({
-      values: withoutOwnNamespace(values),
-      meta,
-      createdAt,
-      rememberMe: options.rememberMe === true,
-    }))
+    const previousId = state.ref?.id
+    // An impersonation is the admin's doing: it neither clears the address's count nor counts as the user's device.
+    const own = impersonator === undefined
+    const clearing = own ? this.#guards.clearAnonymous(ipAddress) : undefined
+    const checks = { ipAddress, checkKnownIp: own && this.#guards.detectsUnknownSignIns, limitIps: own }
+    const reissued = await this.#reissue(
+      state,
+      'sign in',
+      { user, tag: user.tag, carry: sameOwner },
+      (values) => ({
+        values: withoutAuthenticationNamespaces(values),
+        meta,
+        createdAt,
+        rememberMe: options.rememberMe === true,
+        checks,
+      }),
+    )
+    await clearing
+    if (reissued)
+      this.#signedIn(http, { user, device, ipAddress, impersonator, previousId, reissued, options })
+  }
+
+  /** After a sign-in: known-device check and cookie, then the events. */
+  #signedIn(http: HttpContext, signIn: SignedIn): void {
+    const { user, reissued, ipAddress, device } = signIn
+    const knownDevice =
+      signIn.impersonator === undefined
+        ? this.#guards.signedIn({ http, user, publicId: reissued.ref.id, ipAddress, device, ...reissued })
+        : undefined
+    const telemetry = this.#telemetry
+    const at = new Date(reissued.created.now)
+    if (telemetry.wants('signIn')) {
+      telemetry.emit('signIn', {
+        userId: user.id,
+        publicId: reissued.ref.id,
+        previousId: signIn.previousId,
+        ipAddress,
+        device,
+        rememberMe: signIn.options.rememberMe === true,
+        impersonator: signIn.impersonator === undefined ? undefined : decodeStoredUserId(signIn.impersonator),
+        knownDevice,
+        at,
+      })
+    }
+    const evicted = reissued.created.evicted ?? 0
+    if (evicted > 0 && telemetry.wants('evict')) {
+      telemetry.emit('evict', { userId: user.id, count: evicted, reason: 'sign-in', at })
+    }
+  }
+
+  /** A cookie whose session was not found: report the ones found past their deadline. */
+  #notFound(ref: SessionRef, result: LoadResult): void {
+    if (result.status === 'refused') {
+      throw new TooManyIpsError(
+        decodeStoredUserId(result.owner) ?? '',
+        this.#policy.uniqueIpsPerUser?.max ?? 0,
+      )
+    }
+    if (result.status === 'expired' && this.#telemetry.wants('expire')) {
+      const userId = result.owner === '' ? undefined : decodeStoredUserId(result.owner)
+      this.#telemetry.emit('expire', { publicId: ref.id, userId, detectedBy: 'sessionkit', at: new Date() })
+    }
   }
 
   /** Issues a new token for the same session (after a privilege change): data, user, device and deadlines kept. */
-  async rotate(state: SessionState): Promise<void> {
+  async rotate(state: SessionState, set: StoredFields = []): Promise<void> {
     const stored = state.stored
     if (!stored) return
     const { ref, user, meta } = stored
-    await this.#reissue(
+    const reissued = await this.#reissue(
       state,
       'rotate the session',
       { user, tag: ref.tag, carry: true },
       (values, claimed) => ({
-        values,
+        // `set`: fields that exist only if the rotation succeeds (elevate()), so a failed one leaves nothing behind.
+        values: set.length === 0 ? values : new Map([...values, ...set]),
         meta: claimed.filter(([name]) => CARRIED_FIELDS.includes(name)),
         createdAt: meta.createdAt,
         signedInAt: meta.signedInAt,
@@ -249,15 +336,27 @@ export class SessionLifecycle {
         rememberMe: meta.rememberMe,
       }),
     )
+    if (reissued && this.#telemetry.wants('rotate')) {
+      this.#telemetry.emit('rotate', {
+        userId: user?.id,
+        previousId: ref.id,
+        publicId: reissued.ref.id,
+        at: new Date(reissued.created.now),
+      })
+    }
   }
 
   /** Signs out: destroys the session in the store and clears the cookie. The session is empty afterwards. */
   async signOut(state: SessionState): Promise<void> {
     const http = requireHttp(state)
-    if (state.ref) await this.#store.destroy(state.ref)
+    const { ref, user } = state
+    const existed = ref ? await this.#store.destroy(ref) : false
     // Past the headers the cookie stays, but it names nothing any more.
     if (!http.headersSent()) this.#setCookie(http, serializeClearedCookie(this.#cookie))
     state.replace(undefined, NO_VALUES)
+    if (ref && existed && this.#telemetry.wants('signOut')) {
+      this.#telemetry.emit('signOut', { userId: user?.id, publicId: ref.id, at: new Date() })
+    }
   }
 
   /**
@@ -271,20 +370,16 @@ export class SessionLifecycle {
     operation: string,
     next: { readonly user: UserRef | undefined; readonly tag: string; readonly carry: boolean },
     plan: (values: Map<string, string>, claimed: StoredFields) => Reissue,
-  ): Promise<void> {
+  ): Promise<Reissued | undefined> {
     const http = requireHttp(state)
     const token = generateToken(next.tag)
     const ref = refFromToken(token)
-    // Checked before the claim too: claiming first would sign the user out and leave no cookie to replace it.
-    if (http.headersSent()) throw new HeadersSentError(operation)
-    let claimed: StoredFields = []
-    if (state.ref) {
-      const successor = next.carry ? { ref, owner: next.user?.encoded ?? '' } : undefined
-      const fields = await this.#store.claim(state.ref, successor)
-      if (!fields) throw conflict()
-      claimed = fields
-    }
-    if (http.headersSent()) throw new HeadersSentError(operation)
+    const claimed = await this.#claim(
+      state,
+      http,
+      operation,
+      next.carry ? { ref, owner: next.user?.encoded ?? '' } : undefined,
+    )
     const reissue = plan(next.carry ? state.mergeOnto(claimed) : new Map<string, string>(), claimed)
     const created = await this.#store.create(
       {
@@ -295,14 +390,13 @@ export class SessionLifecycle {
         signedInAt: reissue.signedInAt,
         absoluteExpiresAt: reissue.absoluteExpiresAt,
         completesRotation: claimed.length > 0,
+        ...reissue.checks,
       },
       this.#policy,
     )
     if (!created.created) {
-      // The kept absolute deadline passed meanwhile: the session is over.
-      this.#setCookie(http, serializeClearedCookie(this.#cookie))
-      state.replace(undefined, NO_VALUES)
-      return
+      this.#notCreated(state, http, created, next.user)
+      return undefined
     }
     const expiresAt = reissue.rememberMe ? created.absoluteExpiresAt : undefined
     this.#setCookie(http, serializeSessionCookie(this.#cookie, token, expiresAt, created.now))
@@ -311,6 +405,50 @@ export class SessionLifecycle {
     const signedInAt = next.user ? (reissue.signedInAt ?? created.now) : undefined
     const meta = newMeta(created.now, created.absoluteExpiresAt, signedInAt, fields, reissue.createdAt)
     state.replace({ ref, user: next.user, meta }, reissue.values)
+    return { created, claimed, ref }
+  }
+
+  /** The reissue's first step: the old session's fields (none when it was not stored yet). */
+  async #claim(
+    state: SessionState,
+    http: HttpContext,
+    operation: string,
+    successor: Successor | undefined,
+  ): Promise<StoredFields> {
+    // Checked before the claim too: claiming first would sign the user out and leave no cookie to replace it.
+    if (http.headersSent()) throw new HeadersSentError(operation)
+    let claimed: StoredFields = []
+    if (state.ref) {
+      const fields = await this.#store.claim(state.ref, successor)
+      if (!fields) throw conflict()
+      claimed = fields
+    }
+    if (http.headersSent()) throw new HeadersSentError(operation)
+    return claimed
+  }
+
+  /** Refused (one address too many), or the kept absolute deadline passed meanwhile: the session is over. */
+  #notCreated(
+    state: SessionState,
+    http: HttpContext,
+    created: CreateResult,
+    user: UserRef | undefined,
+  ): void {
+    const over = state.ref
+    const overUser = state.user?.id
+    this.#setCookie(http, serializeClearedCookie(this.#cookie))
+    state.replace(undefined, NO_VALUES)
+    if (created.refused === 'too_many_ips') {
+      throw new TooManyIpsError(user?.id ?? '', this.#policy.uniqueIpsPerUser?.max ?? 0)
+    }
+    if (over && this.#telemetry.wants('expire')) {
+      this.#telemetry.emit('expire', {
+        publicId: over.id,
+        userId: overUser,
+        detectedBy: 'sessionkit',
+        at: new Date(created.now),
+      })
+    }
   }
 
   /**
@@ -352,11 +490,25 @@ function conflict(): SessionConflictError {
   return new SessionConflictError('the session was signed out, revoked or rotated by a concurrent request')
 }
 
-/** sessionkit's own namespace (the UI's CSRF token) belongs to one authentication: a sign-in starts it afresh. */
-function withoutOwnNamespace(values: Map<string, string>): Map<string, string> {
-  const prefix = namespacePrefix(OWN_NAMESPACE)
-  for (const name of [...values.keys()]) if (name.startsWith(prefix)) values.delete(name)
+/**
+ * sessionkit's own namespace (the UI's CSRF token) and elevated mode belong to one authentication: a sign-in
+ * starts them afresh.
+ */
+function withoutAuthenticationNamespaces(values: Map<string, string>): Map<string, string> {
+  const prefixes = AUTHENTICATION_NAMESPACES.map(namespacePrefix)
+  for (const name of [...values.keys()]) if (prefixes.some((p) => name.startsWith(p))) values.delete(name)
   return values
+}
+
+/** A sign-in that created its session, for the checks and events that follow. */
+interface SignedIn {
+  readonly user: UserRef
+  readonly device: DeviceInfo | undefined
+  readonly ipAddress: string | undefined
+  readonly impersonator: string | undefined
+  readonly previousId: string | undefined
+  readonly reissued: Reissued
+  readonly options: SignInOptions
 }
 
 /** The request's client address, if it is one: whatever a proxy header said otherwise is not stored. */

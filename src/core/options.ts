@@ -12,9 +12,13 @@ import {
   type DeviceParser,
 } from './device.js'
 import { InvalidOptionsError } from './errors.js'
+import type { UnknownSignInDetection } from './guards.js'
 import type { LegacySource } from './legacy-source.js'
+import type { UnknownSignIn } from './events.js'
+import { KnownDeviceCookie, type KnownDeviceCookieOptions } from './known-device.js'
+import type { MeterLike } from './metrics.js'
 import { describeValue, rejectUnknownOptions } from './option-checks.js'
-import type { SessionStore, StorePolicy } from './store.js'
+import type { AnonymousLimit, SessionStore, StorePolicy, UniqueIpsLimit } from './store.js'
 import { MAX_ENCODED_USER_ID_LENGTH } from './user-id.js'
 
 const SECOND = 1000
@@ -38,6 +42,8 @@ export const DEFAULTS = Object.freeze({
   maxSessionsPerUser: 100,
   /** Characters of the User-Agent the default device parser reads (and the most it can read). */
   maxUserAgentLength: DEFAULT_MAX_USER_AGENT_LENGTH,
+  /** Anonymous sessions are counted per address for a day after the latest (GitLab's `AnonymousSession`). */
+  anonymousCountWindowMs: DAY,
 })
 
 /**
@@ -77,6 +83,34 @@ export interface SessionkitOptions {
    * `fromFastifySession(...)` from `sessionkit/migrate`. Default none.
    */
   readonly migrateFrom?: LegacySource
+  /**
+   * Most anonymous sessions one client address (an IPv6 one by /64) may create within a day of its latest
+   * (GitLab's `AnonymousSession` count); beyond it, a new anonymous session is refused with
+   * `TooManyAnonymousSessionsError` (a 429). The count is cleared by a sign-in from the address; read it with
+   * `kit.anonymousSessionsFrom(ip)`. `Infinity` counts without refusing. Counting costs one store call when an
+   * anonymous session is first stored, and one alongside each sign-in, so it is off by default.
+   */
+  readonly maxAnonymousSessionsPerIp?: number
+  /**
+   * At most `max` distinct client addresses per user within `windowMs` (GitLab's `UniqueIpsLimiter`): a sign-in
+   * or request from one more is refused with `TooManyIpsError` (a 429). Default: no limit.
+   */
+  readonly uniqueIpsPerUser?: UniqueIpsLimit
+  /**
+   * Called after a sign-in from a device the user was not seen on (GitLab's `KnownSignIn`): neither one of the
+   * IPs of their other sessions nor a valid known-device cookie. Runs inside the request (`currentSession()` is
+   * the new session) before `signIn()` resolves; not awaited, and a failure is only a warning. Needs
+   * `knownDeviceCookie`.
+   */
+  readonly onUnknownSignIn?: (signIn: UnknownSignIn) => unknown
+  /**
+   * The signed known-device cookie set at every sign-in when unknown-sign-in detection is on: `{ secret }` (32+
+   * bytes), or `false` to decide by IP alone. Giving it turns detection on (the `unknownSignIn` event) even
+   * without `onUnknownSignIn`.
+   */
+  readonly knownDeviceCookie?: KnownDeviceCookieOptions | false
+  /** Where metrics go: OpenTelemetry's `Meter` (`metrics.getMeter('sessionkit')`) or anything shaped like it. */
+  readonly meter?: MeterLike
 }
 
 /** The options as the session layer uses them. */
@@ -87,6 +121,10 @@ export interface ResolvedOptions {
   readonly cookie: ResolvedCookieOptions
   readonly deviceParser: DeviceParser | undefined
   readonly migrateFrom: LegacySource | undefined
+  /** The per-address count of anonymous sessions and its cap, when counting is on. */
+  readonly anonymousLimit: AnonymousLimit | undefined
+  readonly unknownSignIn: UnknownSignInDetection | undefined
+  readonly meter: MeterLike | undefined
 }
 
 const OPTION_NAMES: readonly (keyof SessionkitOptions)[] = [
@@ -101,6 +139,11 @@ const OPTION_NAMES: readonly (keyof SessionkitOptions)[] = [
   'deviceParser',
   'maxUserAgentLength',
   'migrateFrom',
+  'maxAnonymousSessionsPerIp',
+  'uniqueIpsPerUser',
+  'onUnknownSignIn',
+  'knownDeviceCookie',
+  'meter',
 ]
 
 /** @throws {InvalidOptionsError} naming the first invalid option */
@@ -117,10 +160,11 @@ export function resolveOptions(options: SessionkitOptions): ResolvedOptions {
     64,
     16 << 20,
   )
+  const cookie = resolveCookieOptions(options.cookie)
   return Object.freeze({
     store,
     maxSessionBytes,
-    cookie: resolveCookieOptions(options.cookie),
+    cookie,
     deviceParser: resolveDeviceParser(options),
     migrateFrom: checkLegacySource(options.migrateFrom),
     policy: Object.freeze({
@@ -133,8 +177,74 @@ export function resolveOptions(options: SessionkitOptions): ResolvedOptions {
         1,
         100_000,
       ),
+      uniqueIpsPerUser: resolveUniqueIps(options.uniqueIpsPerUser),
     }),
+    anonymousLimit: resolveAnonymousLimit(options.maxAnonymousSessionsPerIp),
+    unknownSignIn: resolveUnknownSignIn(options, cookie),
+    meter: resolveMeter(options.meter),
   })
+}
+
+function resolveAnonymousLimit(max: unknown): AnonymousLimit | undefined {
+  if (max === undefined) return undefined
+  return Object.freeze({
+    max: max === Infinity ? undefined : count('maxAnonymousSessionsPerIp', max, 0, 1, 1_000_000_000),
+    windowMs: DEFAULTS.anonymousCountWindowMs,
+  })
+}
+
+function resolveUniqueIps(value: unknown): UniqueIpsLimit | undefined {
+  if (value === undefined) return undefined
+  if (value === null || typeof value !== 'object') {
+    throw new InvalidOptionsError('uniqueIpsPerUser must be { max, windowMs }')
+  }
+  rejectUnknownOptions('uniqueIpsPerUser', value, ['max', 'windowMs'])
+  const { max, windowMs } = value as Partial<UniqueIpsLimit>
+  if (max === undefined || windowMs === undefined) {
+    throw new InvalidOptionsError('uniqueIpsPerUser needs both max and windowMs')
+  }
+  return Object.freeze({
+    max: count('uniqueIpsPerUser.max', max, 0, 1, 10_000),
+    windowMs: duration('uniqueIpsPerUser.windowMs', windowMs, 0),
+  })
+}
+
+function resolveUnknownSignIn(
+  options: SessionkitOptions,
+  cookie: ResolvedCookieOptions,
+): UnknownSignInDetection | undefined {
+  const notify = options.onUnknownSignIn
+  const known = options.knownDeviceCookie
+  if (notify !== undefined && typeof notify !== 'function') {
+    throw new InvalidOptionsError('onUnknownSignIn must be a function')
+  }
+  if (notify !== undefined && known === undefined) {
+    throw new InvalidOptionsError(
+      'onUnknownSignIn needs knownDeviceCookie: { secret } (32+ bytes) to recognise devices, or knownDeviceCookie: false to decide by IP alone',
+    )
+  }
+  if (known === undefined) return undefined
+  return Object.freeze({
+    cookie: known === false ? undefined : new KnownDeviceCookie(known, cookie),
+    notify,
+  })
+}
+
+function resolveMeter(meter: MeterLike | undefined): MeterLike | undefined {
+  if (meter === undefined) return undefined
+  const candidate = meter as Partial<MeterLike> | null
+  if (
+    candidate === null ||
+    typeof candidate !== 'object' ||
+    typeof candidate.createCounter !== 'function' ||
+    typeof candidate.createHistogram !== 'function' ||
+    typeof candidate.createObservableGauge !== 'function'
+  ) {
+    throw new InvalidOptionsError(
+      'meter must have createCounter, createHistogram and createObservableGauge (an OpenTelemetry Meter)',
+    )
+  }
+  return meter
 }
 
 function checkStore(store: unknown): SessionStore {

@@ -5,13 +5,22 @@
  * @module
  */
 import type { ActiveSession, ActiveSessions } from './active-sessions.js'
-import { NoRequestError } from './errors.js'
+import { elevatedUntil, elevationLength, type ElevateOptions } from './elevation.js'
+import { NoRequestError, NotSignedInError } from './errors.js'
 import { encodeJsonValue, parseJsonSafe, type JsonValue } from './json.js'
 import type { SessionLifecycle, SignInOptions } from './lifecycle.js'
 import { NamespacedSessionStore } from './namespaced-store.js'
 import { assertNamespaceName, assertSessionKey } from './session-key.js'
 import type { SessionState } from './state.js'
-import { DATA_PREFIX, dataField, namespaceField, namespacePrefix } from './stored-fields.js'
+import {
+  DATA_PREFIX,
+  ELEVATION_FIELD,
+  ELEVATION_KEY,
+  ELEVATION_NAMESPACE,
+  dataField,
+  namespaceField,
+  namespacePrefix,
+} from './stored-fields.js'
 import type { UserIdInput } from './user-id.js'
 
 /** What a session opened for a request can call on: absent for detached sessions (`withSession`, jobs). */
@@ -215,6 +224,46 @@ export class Session implements Iterable<[string, JsonValue]> {
     const { activeSessions } = this.#require('revokeOtherSessions')
     const user = this.#state.user
     return user ? activeSessions.revokeOthers(user.id, this.#state.ref?.id) : 0
+  }
+
+  /**
+   * Enters elevated mode (GitLab's admin mode, a "sudo" window) for `maxAgeMs` (default 6 h). Call it only right
+   * after the user re-authenticated (password, WebAuthn...): sessionkit cannot check that. The window's end is
+   * stored in the `current_user_mode` namespace, and the token is rotated (a privilege change), in one reissue.
+   * Every sign-in drops it, so a new authentication never inherits it.
+   *
+   * @example
+   * ```ts
+   * if (await passwords.verify(user, req.body.password)) await req.session.elevate()
+   * ```
+   * @throws {NotSignedInError} the session is anonymous
+   * @throws {InvalidArgumentError} `maxAgeMs` is not whole ms between 1 s and 30 days
+   * @throws {SessionConflictError} the session was rotated, signed out or revoked by a concurrent request
+   * @throws {StoreUnavailableError}
+   */
+  async elevate(options: ElevateOptions = {}): Promise<void> {
+    const { lifecycle } = this.#require('elevate')
+    if (this.#state.user === undefined) throw new NotSignedInError('elevate')
+    const until = Date.now() + elevationLength(options)
+    // Written by the rotation itself: if it fails (a concurrent sign-out, the store), nothing is elevated.
+    await lifecycle.rotate(this.#state, [[ELEVATION_FIELD, JSON.stringify(until)]])
+  }
+
+  /** Whether the session is in elevated mode now (signed in, elevated, and the window not over). */
+  isElevated(): boolean {
+    return this.elevatedUntil !== undefined
+  }
+
+  /** When elevated mode ends, while the session is in it. */
+  get elevatedUntil(): Date | undefined {
+    if (this.#state.user === undefined) return undefined
+    const until = elevatedUntil(this.#state.read(ELEVATION_FIELD), Date.now())
+    return until === undefined ? undefined : new Date(until)
+  }
+
+  /** Leaves elevated mode (saved with the request's other changes). Returns whether the session had it. */
+  dropElevation(): boolean {
+    return this.removeNamespaced(ELEVATION_NAMESPACE, ELEVATION_KEY)
   }
 
   /** Namespaced read, for {@link NamespacedSessionStore}. */

@@ -25,8 +25,9 @@ export interface HttpContext {
   /** Whether the response headers are already on the wire. */
   headersSent(): boolean
   /**
-   * Adds a `Set-Cookie` header, replacing one sessionkit set earlier in this response; `undefined` withdraws
-   * sessionkit's `Set-Cookie` from the response (a new session that ended up not being stored).
+   * Adds a `Set-Cookie` header, replacing one set earlier in this response for the same cookie (name and scope):
+   * the session cookie, or sessionkit's known-device cookie. `undefined` withdraws the session cookie from the
+   * response (a new session that ended up not being stored).
    */
   setCookie(value: string | undefined): void
   /**

@@ -27,6 +27,17 @@ export interface StorePolicy {
   readonly maxStoredBytes: number
   /** Most sessions one user may have; the least recently active are evicted at sign-in. */
   readonly maxSessionsPerUser: number
+  /**
+   * Most distinct client addresses one user may use within a window (GitLab's `UniqueIpsLimiter`): a sign-in or
+   * request from one more is refused. Off when absent.
+   */
+  readonly uniqueIpsPerUser?: UniqueIpsLimit | undefined
+}
+
+/** `uniqueIpsPerUser`: at most `max` distinct addresses per user within `windowMs`. */
+export interface UniqueIpsLimit {
+  readonly max: number
+  readonly windowMs: number
 }
 
 /** Stored fields of one session, as name/value pairs. */
@@ -43,6 +54,10 @@ export type LoadResult =
   | { readonly status: 'missing' }
   /** Present but unusable (wrong type, oversize, outside its user's index): treated as absent, never an error. */
   | { readonly status: 'invalid'; readonly reason: 'corrupt' | 'too_large' }
+  /** Found past its absolute deadline (and deleted): the session is over. `owner` is its encoded user, or `''`. */
+  | { readonly status: 'expired'; readonly owner: string }
+  /** Live, but this request is refused: its address is one more than `uniqueIpsPerUser` allows. Nothing changed. */
+  | { readonly status: 'refused'; readonly reason: 'too_many_ips'; readonly owner: string }
 
 export interface CreateSpec {
   readonly ref: SessionRef
@@ -61,14 +76,28 @@ export interface CreateSpec {
    * while it sheds load (an open circuit, a full queue), since failing it now would sign the user out.
    */
   readonly completesRotation?: boolean
+  /**
+   * The client's address at a sign-in. With `checkKnownIp`, the store reports whether one of the user's other
+   * live sessions (impersonated ones aside) was last seen from it; with `limitIps`, the sign-in is refused when
+   * it would make one more distinct address than `policy.uniqueIpsPerUser` allows.
+   */
+  readonly ipAddress?: string | undefined
+  readonly checkKnownIp?: boolean | undefined
+  readonly limitIps?: boolean | undefined
 }
 
 export interface CreateResult {
   /** The store's clock when the session was created (epoch ms). */
   readonly now: number
   readonly absoluteExpiresAt: number
-  /** False when a kept absolute deadline had already passed: nothing was written. */
+  /** False when a kept absolute deadline had already passed, or the sign-in was refused: nothing was written. */
   readonly created: boolean
+  /** Set when the sign-in was refused (nothing was written). */
+  readonly refused?: 'too_many_ips' | undefined
+  /** Sessions of the user evicted to stay within `maxSessionsPerUser`. */
+  readonly evicted?: number | undefined
+  /** With `checkKnownIp`: whether another live session of the user was last seen from `ipAddress`. */
+  readonly knownIp?: boolean | undefined
 }
 
 /** The changes one request made: only these fields are written. */
@@ -157,4 +186,57 @@ export interface SessionStore {
   revoke(user: UserRef, spec: RevokeSpec): Promise<number>
   /** Prunes a user's index and enforces the cap. With `dryRun`, only counts. */
   cleanup(user: UserRef, policy: StorePolicy, dryRun: boolean): Promise<CleanupResult>
+
+  // --- Background reads and per-address limits (GitLab's list_sessions, AnonymousSession) -------------------
+
+  /**
+   * Every live session of a user with all its fields, read only (no touch, no pruning): one round trip, however
+   * many sessions. Sessions past their absolute deadline or no longer the user's are left out.
+   */
+  snapshot(user: UserRef, policy: StorePolicy): Promise<readonly SnapshotEntry[]>
+  /** One session's fields as a load would see them, read only (no touch). */
+  peek(ref: SessionRef, policy: StorePolicy): Promise<PeekResult>
+  /**
+   * Counts one more anonymous session created from `ip` in the window (which restarts at each count, as GitLab's
+   * counter's TTL does). With `max`, refuses (counting nothing) when `max` are already counted.
+   */
+  countAnonymous(ip: string, limit: AnonymousLimit): Promise<AnonymousCount>
+  /** The anonymous sessions counted for `ip` in the current window. */
+  anonymousCount(ip: string): Promise<number>
+  /** Forgets the count of `ip` (a successful sign-in from it). */
+  clearAnonymous(ip: string): Promise<void>
+  /**
+   * Calls `onExpired` for each session the store itself expires (Redis: keyspace notifications). Resolves with a
+   * function that stops watching. Optional: stores without it report no store-side expiry.
+   */
+  watchExpirations?(onExpired: (ref: SessionRef) => void): Promise<() => Promise<void>>
+  /** The number of live sessions, exact or estimated by sampling (cheap: for a metrics gauge). Optional. */
+  countSessions?(): Promise<number>
+}
+
+/** One session of a {@link SessionStore.snapshot}. */
+export interface SnapshotEntry {
+  readonly ref: SessionRef
+  readonly fields: FlatFields
+  /** When the store will drop the session unless it is used (epoch ms). */
+  readonly expiresAt: number
+}
+
+export type PeekResult =
+  | { readonly status: 'found'; readonly fields: FlatFields; readonly expiresAt: number }
+  | { readonly status: 'missing' }
+  | { readonly status: 'invalid'; readonly reason: 'corrupt' | 'too_large' }
+
+export interface AnonymousLimit {
+  /** Most anonymous sessions counted per address; `undefined` counts without a cap. */
+  readonly max: number | undefined
+  /** How long a count lives after the latest one, in ms. */
+  readonly windowMs: number
+}
+
+export interface AnonymousCount {
+  /** False when the cap was reached: nothing was counted. */
+  readonly allowed: boolean
+  /** The count after this call. */
+  readonly count: number
 }

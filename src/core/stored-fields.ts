@@ -27,8 +27,21 @@ export const META = {
   rememberMe: '_rm',
 } as const
 
-/** The metadata a listing reads (never the data): the list script and the memory store return exactly these. */
-export const LISTED_FIELDS: readonly string[] = Object.values(META)
+/**
+ * The namespace elevated mode ("admin mode", `session.elevate()`) lives in: GitLab's `current_user_mode`. Its one
+ * key holds the time the elevation ends (epoch ms). It belongs to one authentication, like {@link OWN_NAMESPACE}:
+ * every sign-in drops it.
+ */
+export const ELEVATION_NAMESPACE = 'current_user_mode'
+export const ELEVATION_KEY = 'admin_mode_until'
+/** The stored field of the elevation's end. */
+export const ELEVATION_FIELD = `n:${ELEVATION_NAMESPACE}:${ELEVATION_KEY}`
+
+/**
+ * What a listing reads: the metadata, and the one data field a list shows (the elevation's end, for the "with
+ * admin mode" badge), never the rest of the data. The list script and the memory store return exactly these.
+ */
+export const LISTED_FIELDS: readonly string[] = [...Object.values(META), ELEVATION_FIELD]
 
 /** Metadata a rotation carries to the new session (the store sets the times itself). */
 export const CARRIED_FIELDS: readonly string[] = [
@@ -43,6 +56,9 @@ export const CARRIED_FIELDS: readonly string[] = [
  * afresh.
  */
 export const OWN_NAMESPACE = 'sessionkit'
+
+/** The namespaces that belong to one authentication: a sign-in starts them afresh (see `SessionLifecycle.signIn`). */
+export const AUTHENTICATION_NAMESPACES: readonly string[] = [OWN_NAMESPACE, ELEVATION_NAMESPACE]
 
 export const DATA_PREFIX = 'd:'
 export const NAMESPACE_PREFIX = 'n:'

@@ -10,12 +10,17 @@ import { InvalidOptionsError } from '../core/errors.js'
 import { rejectUnknownOptions } from '../core/option-checks.js'
 import {
   FORWARD_WINDOW_MS,
+  type AnonymousCount,
+  type AnonymousLimit,
   type CleanupResult,
   type CreateResult,
   type CreateSpec,
   type ListedSession,
   type LoadResult,
+  type PeekResult,
   type RevokeSpec,
+  type SnapshotEntry,
+  type UniqueIpsLimit,
   type SaveResult,
   type SaveTarget,
   type SessionDelta,
@@ -54,6 +59,18 @@ interface HeldDelta {
   expiresAt: number
 }
 
+/** A user's recent addresses (the Redis store's `:i:` sorted set): address → last use. */
+interface AddressSet {
+  readonly entries: Map<string, number>
+  expiresAt: number
+}
+
+/** An address's anonymous-session count (the Redis store's `{ip:...}:a` key). */
+interface AnonymousCounter {
+  count: number
+  expiresAt: number
+}
+
 interface UserIndex {
   readonly tag: string
   readonly encoded: string
@@ -76,6 +93,9 @@ export class MemoryStore implements SessionStore, AdminStore {
   readonly #indexes = new Map<string, UserIndex>()
   readonly #notes = new Map<string, ForwardingNote>()
   readonly #held = new Map<string, HeldDelta>()
+  readonly #addresses = new Map<string, AddressSet>()
+  readonly #anonymous = new Map<string, AnonymousCounter>()
+  readonly #expiryWatchers = new Set<(ref: SessionRef) => void>()
   readonly #sweeper: NodeJS.Timeout | undefined
 
   /** @throws {InvalidOptionsError} naming the first invalid option */
@@ -97,8 +117,10 @@ export class MemoryStore implements SessionStore, AdminStore {
   /** Drops expired sessions and indexes from memory. */
   sweep(): void {
     const now = this.#now()
-    for (const [id, session] of this.#sessions) if (session.expiresAt <= now) this.#sessions.delete(id)
+    for (const id of this.#sessions.keys()) this.#live(id, now)
     for (const [key, index] of this.#indexes) if (index.expiresAt <= now) this.#indexes.delete(key)
+    for (const [key, set] of this.#addresses) if (set.expiresAt <= now) this.#addresses.delete(key)
+    for (const [key, counter] of this.#anonymous) if (counter.expiresAt <= now) this.#anonymous.delete(key)
     for (const [id, note] of this.#notes) if (note.expiresAt <= now) this.#notes.delete(id)
     for (const [id, held] of this.#held) if (held.expiresAt <= now) this.#held.delete(id)
   }
@@ -125,13 +147,26 @@ export class MemoryStore implements SessionStore, AdminStore {
     const user = session.fields.get(META.userId)
     if (now >= deadline) {
       this.#delete(ref, session)
-      return Promise.resolve({ status: 'missing' })
+      return Promise.resolve({ status: 'expired', owner: user ?? '' })
     }
     // A signed-in session outside its user's index was planted (or lost its index): revoke-all cannot reach it.
     if (user !== undefined && !this.#indexFor(ref.tag, user, now, false)?.entries.has(ref.hash)) {
       return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
     }
-    if (now - lastSeen >= policy.touchIntervalMs) {
+    const touching = now - lastSeen >= policy.touchIntervalMs
+    const limit = policy.uniqueIpsPerUser
+    if (
+      limit &&
+      user !== undefined &&
+      ipAddress !== undefined &&
+      ipAddress !== '' &&
+      !session.fields.has(META.impersonator) &&
+      (touching || ipAddress !== session.fields.get(META.ipAddress)) &&
+      !this.#admitAddress(ref.tag, user, ipAddress, limit, now)
+    ) {
+      return Promise.resolve({ status: 'refused', reason: 'too_many_ips', owner: user })
+    }
+    if (touching) {
       const idle = user === undefined ? policy.anonymousTimeoutMs : policy.idleTimeoutMs
       const expires = Math.min(now + idle, deadline)
       session.fields.set(META.lastSeenAt, String(now))
@@ -151,33 +186,58 @@ export class MemoryStore implements SessionStore, AdminStore {
     if (deadline <= now) return Promise.resolve({ now, absoluteExpiresAt: deadline, created: false })
     const idle = user ? policy.idleTimeoutMs : policy.anonymousTimeoutMs
     const expires = Math.min(now + idle, deadline)
+    const ip = spec.ipAddress ?? ''
+    const knownIp =
+      user !== undefined && ip !== '' && spec.checkKnownIp === true && this.#knownIp(user, ip, now)
+    const limit = spec.limitIps === true ? policy.uniqueIpsPerUser : undefined
+    if (user && ip !== '' && limit && !this.#admitAddress(user.tag, user.encoded, ip, limit, now)) {
+      return Promise.resolve({
+        now,
+        absoluteExpiresAt: deadline,
+        created: false,
+        knownIp,
+        refused: 'too_many_ips',
+      })
+    }
+    this.#sessions.set(ref.id, {
+      tag: ref.tag,
+      fields: this.#newFields(spec, now, deadline),
+      expiresAt: expires,
+    })
+    const evicted = user ? this.#indexNew(user, ref, expires, policy, now) : 0
+    return Promise.resolve({ now, absoluteExpiresAt: deadline, created: true, evicted, knownIp })
+  }
+
+  /** A new session's fields: the spec's, the times, the owner, and a delta held for it (create.lua's). */
+  #newFields(spec: CreateSpec, now: number, deadline: number): Map<string, string> {
     const fields = new Map<string, string>(spec.fields.map(([k, v]) => [k, v]))
     fields.set(META.createdAt, String(spec.createdAt ?? now))
     fields.set(META.lastSeenAt, String(now))
     fields.set(META.absoluteExpiresAt, String(deadline))
-    if (user) {
-      fields.set(META.userId, user.encoded)
+    if (spec.user) {
+      fields.set(META.userId, spec.user.encoded)
       fields.set(META.signedInAt, String(spec.signedInAt ?? now))
     }
-    const held = this.#takeHeld(ref.id, now)
-    for (const [name, value] of held ?? []) {
+    for (const [name, value] of this.#takeHeld(spec.ref.id, now) ?? []) {
       if (value === undefined) fields.delete(name)
       else fields.set(name, value)
     }
-    this.#sessions.set(ref.id, { tag: ref.tag, fields, expiresAt: expires })
-    if (user) {
-      const index = this.#indexFor(user.tag, user.encoded, now, true)
-      if (index) {
-        index.entries.set(ref.hash, expires)
-        if (index.entries.size > policy.maxSessionsPerUser) {
-          this.#enforce(index, user.encoded, policy.maxSessionsPerUser, now, ref.hash, false)
-        } else {
-          for (const [hash, score] of index.entries) if (score <= now) index.entries.delete(hash)
-        }
-        this.#extend(user.tag, user.encoded, expires)
-      }
+    return fields
+  }
+
+  /** Indexes a new signed-in session, enforcing the cap (create.lua's). Returns how many were evicted. */
+  #indexNew(user: UserRef, ref: SessionRef, expires: number, policy: StorePolicy, now: number): number {
+    const index = this.#indexFor(user.tag, user.encoded, now, true)
+    if (!index) return 0
+    index.entries.set(ref.hash, expires)
+    let evicted = 0
+    if (index.entries.size > policy.maxSessionsPerUser) {
+      evicted = this.#enforce(index, user.encoded, policy.maxSessionsPerUser, now, ref.hash, false).evicted
+    } else {
+      for (const [hash, score] of index.entries) if (score <= now) index.entries.delete(hash)
     }
-    return Promise.resolve({ now, absoluteExpiresAt: deadline, created: true })
+    this.#extend(user.tag, user.encoded, expires)
+    return evicted
   }
 
   save(target: SaveTarget, delta: SessionDelta): Promise<SaveResult> {
@@ -271,6 +331,80 @@ export class MemoryStore implements SessionStore, AdminStore {
     return Promise.resolve(this.#enforce(index, user.encoded, policy.maxSessionsPerUser, now, '', dryRun))
   }
 
+  // --- Background reads and per-address limits (mirroring snapshot.lua, peek.lua, anonymous.lua) ----------
+
+  snapshot(user: UserRef): Promise<readonly SnapshotEntry[]> {
+    const now = this.#now()
+    const index = this.#indexFor(user.tag, user.encoded, now, false)
+    const out: SnapshotEntry[] = []
+    for (const [hash, score] of index?.entries ?? []) {
+      if (score <= now) continue
+      const session = this.#live(`${user.tag}.${hash}`, now)
+      if (!session || session.fields.get(META.userId) !== user.encoded) continue
+      if (!(Number(session.fields.get(META.absoluteExpiresAt)) > now)) continue
+      out.push({ ref: refFromParts(user.tag, hash), fields: flatFields(session), expiresAt: score })
+    }
+    return Promise.resolve(out)
+  }
+
+  peek(ref: SessionRef, policy: StorePolicy): Promise<PeekResult> {
+    const now = this.#now()
+    const session = this.#live(ref.id, now)
+    if (!session) return Promise.resolve({ status: 'missing' })
+    let size = 0
+    for (const [name, value] of session.fields) size += byteLength(name) + byteLength(value)
+    if (size > policy.maxStoredBytes) return Promise.resolve({ status: 'invalid', reason: 'too_large' })
+    const lastSeen = Number(session.fields.get(META.lastSeenAt))
+    const deadline = Number(session.fields.get(META.absoluteExpiresAt))
+    if (!Number.isFinite(lastSeen) || !Number.isFinite(deadline)) {
+      return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
+    }
+    if (now >= deadline) return Promise.resolve({ status: 'missing' })
+    const user = session.fields.get(META.userId)
+    if (user !== undefined && !this.#indexFor(ref.tag, user, now, false)?.entries.has(ref.hash)) {
+      return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
+    }
+    return Promise.resolve({ status: 'found', fields: flatFields(session), expiresAt: session.expiresAt })
+  }
+
+  countAnonymous(ip: string, limit: AnonymousLimit): Promise<AnonymousCount> {
+    const now = this.#now()
+    const counter = this.#anonymousCounter(ip, now)
+    const count = counter?.count ?? 0
+    if (limit.max !== undefined && count >= limit.max) return Promise.resolve({ allowed: false, count })
+    this.#anonymous.set(ip, { count: count + 1, expiresAt: now + limit.windowMs })
+    return Promise.resolve({ allowed: true, count: count + 1 })
+  }
+
+  anonymousCount(ip: string): Promise<number> {
+    return Promise.resolve(this.#anonymousCounter(ip, this.#now())?.count ?? 0)
+  }
+
+  clearAnonymous(ip: string): Promise<void> {
+    this.#anonymous.delete(ip)
+    return Promise.resolve()
+  }
+
+  /** Reports the sessions this store expires (found expired on access, or by the sweep). */
+  watchExpirations(onExpired: (ref: SessionRef) => void): Promise<() => Promise<void>> {
+    const watcher = (ref: SessionRef): void => {
+      onExpired(ref)
+    }
+    this.#expiryWatchers.add(watcher)
+    return Promise.resolve(() => {
+      this.#expiryWatchers.delete(watcher)
+      return Promise.resolve()
+    })
+  }
+
+  /** The number of live sessions (exact). */
+  countSessions(): Promise<number> {
+    const now = this.#now()
+    let count = 0
+    for (const session of this.#sessions.values()) if (session.expiresAt > now) count++
+    return Promise.resolve(count)
+  }
+
   inspect(ref: SessionRef): Promise<InspectedSession | undefined> {
     const now = this.#now()
     const session = this.#live(ref.id, now)
@@ -348,9 +482,52 @@ export class MemoryStore implements SessionStore, AdminStore {
     const session = this.#sessions.get(id)
     if (session && session.expiresAt <= now) {
       this.#sessions.delete(id)
+      if (this.#expiryWatchers.size > 0) {
+        const ref = refFromParts(session.tag, id.slice(session.tag.length + 1))
+        for (const watcher of this.#expiryWatchers) watcher(ref)
+      }
       return undefined
     }
     return session
+  }
+
+  /** Mirrors create.lua's `known_ip`: another live session of the user, not impersonated, last seen from `ip`. */
+  #knownIp(user: UserRef, ip: string, now: number): boolean {
+    const index = this.#indexFor(user.tag, user.encoded, now, false)
+    for (const [hash, score] of index?.entries ?? []) {
+      if (score <= now) continue
+      const fields = this.#sessions.get(`${user.tag}.${hash}`)?.fields
+      if (
+        fields?.get(META.userId) === user.encoded &&
+        fields.get(META.ipAddress) === ip &&
+        !fields.has(META.impersonator)
+      ) {
+        return true
+      }
+    }
+    return false
+  }
+
+  /** Mirrors lib.lua's `admit_ip`. */
+  #admitAddress(tag: string, encoded: string, ip: string, limit: UniqueIpsLimit, now: number): boolean {
+    const key = `${tag}:${encoded}`
+    let set = this.#addresses.get(key)
+    if (!set || set.expiresAt <= now) set = { entries: new Map(), expiresAt: 0 }
+    for (const [address, used] of set.entries) if (used <= now - limit.windowMs) set.entries.delete(address)
+    if (!set.entries.has(ip) && set.entries.size >= limit.max) return false
+    set.entries.set(ip, now)
+    set.expiresAt = now + limit.windowMs
+    this.#addresses.set(key, set)
+    return true
+  }
+
+  #anonymousCounter(ip: string, now: number): AnonymousCounter | undefined {
+    const counter = this.#anonymous.get(ip)
+    if (counter && counter.expiresAt <= now) {
+      this.#anonymous.delete(ip)
+      return undefined
+    }
+    return counter
   }
 
   #delete(ref: SessionRef, session: StoredSession): void {
@@ -407,6 +584,13 @@ function listedFields(session: StoredSession): [string, string][] {
     const value = session.fields.get(name)
     if (value !== undefined) out.push([name, value])
   }
+  return out
+}
+
+/** Every field of a session as one flat list, as a load returns it. */
+function flatFields(session: StoredSession): string[] {
+  const out: string[] = []
+  for (const [name, value] of session.fields) out.push(name, value)
   return out
 }
 

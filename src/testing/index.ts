@@ -61,6 +61,8 @@ export async function signInCookie(
     headersSent: () => false,
     setCookie(value) {
       const pair = value?.split(';', 1)[0] ?? ''
+      // Only the session cookie (not the known-device cookie a sign-in may also set).
+      if (value !== undefined && !pair.startsWith(`${kit.cookieName}=`)) return
       cookie = pair.endsWith('=') ? undefined : pair
     },
   })

@@ -92,7 +92,12 @@ function sessionRow(ctx: PageContext, session: ActiveSession, action: SafeHtml |
     <div class="title">${sessionSummary(session)}</div>
     <div class="meta">
       <span>IP <b class="ip">${session.ipAddress === '' ? 'unknown' : session.ipAddress}</b></span>
-      <span>Signed in ${time(session.signedInAt, ctx.timeZone)}</span>
+      <span
+        >Signed in
+        ${time(session.signedInAt, ctx.timeZone)}${
+          session.elevated && html` <span class="badge warn admin-mode">with admin mode</span>`
+        }</span
+      >
       <span class="seen"
         >${
           session.current

@@ -176,6 +176,11 @@ describe('SessionAdmin.of', () => {
         list: memory.list.bind(memory),
         revoke: memory.revoke.bind(memory),
         cleanup: memory.cleanup.bind(memory),
+        snapshot: memory.snapshot.bind(memory),
+        peek: memory.peek.bind(memory),
+        countAnonymous: memory.countAnonymous.bind(memory),
+        anonymousCount: memory.anonymousCount.bind(memory),
+        clearAnonymous: memory.clearAnonymous.bind(memory),
       }
       const kit = createSessionkit({ store: requestPathOnly, deviceParser: false })
       expect(() => SessionAdmin.of(kit)).toThrow(InvalidOptionsError)

@@ -114,6 +114,27 @@ describe('Active Sessions in a browser (demo app, memory store)', () => {
     expect(reply.status).toBe(303)
   }
 
+  /** A failed sign-in (wrong password): the demo keeps the failed count in an anonymous session, as GitLab does. */
+  async function failSignIn(userAgent: string): Promise<void> {
+    const form = await fetch(`${base}/login`, { headers: { 'user-agent': userAgent } })
+    const cookie = form.headers.getSetCookie()[0]!.split(';', 1)[0]!
+    const token = /name="csrf_token" value="([^"]+)"/.exec(await form.text())![1]!
+    const reply = await fetch(`${base}/login`, {
+      method: 'POST',
+      headers: { cookie, 'user-agent': userAgent, 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ username: 'alice', password: 'wrong', csrf_token: token }).toString(),
+    })
+    expect(reply.status).toBe(401)
+  }
+
+  /** The admin view needs admin mode: the demo asks for the password again. */
+  async function enterAdminMode(page: Page, password: string): Promise<void> {
+    await page.goto(`${base}/admin/sessions`)
+    expect(new URL(page.url()).pathname).toBe('/admin-mode')
+    await page.fill('#password', password)
+    await Promise.all([page.waitForURL(`${base}/admin/sessions`), page.click('button[type=submit]')])
+  }
+
   const rows = (page: Page) => page.locator('li.session')
 
   /** An attribute of every element a locator matches, in order. */
@@ -178,12 +199,11 @@ describe('Active Sessions in a browser (demo app, memory store)', () => {
   it('renders the admin view’s charts for an admin, and refuses alice', async () => {
     await signInWithFetch('bob', 'bob-password', UA.android)
     await signInWithFetch('bob', 'bob-password', UA.macSafari)
-    // Two visitors who only looked at the sign-in form (its CSRF token makes an anonymous session).
-    for (const ua of [UA.linuxFirefox, UA.android]) {
-      expect((await fetch(`${base}/login`, { headers: { 'user-agent': ua } })).status).toBe(200)
-    }
+    // Two visitors who failed to sign in (the demo keeps their failed count in an anonymous session).
+    for (const ua of [UA.linuxFirefox, UA.android]) await failSignIn(ua)
     const admin = await newPage(UA.macSafari, 1280, false)
     await signIn(admin, 'admin', 'admin-password')
+    await enterAdminMode(admin, 'admin-password')
     await admin.goto(`${base}/admin/sessions?user=alice`)
     expect(await admin.locator('[data-stat=users] .value').innerText()).toBe('3')
     expect(await admin.locator('[data-stat=signed-in] .value').innerText()).toBe('8')
@@ -208,7 +228,7 @@ describe('Active Sessions in a browser (demo app, memory store)', () => {
 
     const adminPhone = await newPage(UA.iphoneSafari, 390, true)
     await signIn(adminPhone, 'admin', 'admin-password')
-    await adminPhone.goto(`${base}/admin/sessions`)
+    await enterAdminMode(adminPhone, 'admin-password')
     const overflow = await horizontalOverflow(adminPhone)
     expect(overflow).toBeLessThanOrEqual(0)
     await adminPhone.screenshot({ path: join(SCREENSHOTS, 'admin-phone.png'), fullPage: true })

@@ -62,6 +62,7 @@ describe('CLI output', () => {
       absoluteExpiresAt: '2026-12-30T12:00:00.000Z',
       impersonated: true,
       rememberMe: false,
+      elevated: false,
     }
     const result: ListResult = { userId: 'alice', sessions: [session], skipped: { count: 0, keys: [] } }
     const lines = formatList(result, now).trimEnd().split('\n')

@@ -73,6 +73,7 @@ describe.each(deployments())('sessionkit CLI process on $name Redis', (deploymen
           'current',
           'deviceName',
           'deviceType',
+          'elevated',
           'expiresAt',
           'id',
           'impersonated',

@@ -21,6 +21,8 @@ export interface FakeBinding extends HttpContext {
 export class Browser {
   /** The session cookie's value, as the browser holds it. */
   cookie: string | undefined
+  /** Other cookies sessionkit set (the known-device cookie), by name, sent back with the session cookie. */
+  readonly otherCookies = new Map<string, string>()
   readonly userAgent: string
   readonly ipAddress: string
   readonly #kit: Sessionkit
@@ -34,7 +36,9 @@ export class Browser {
 
   /** The `Cookie` header this browser sends. */
   get cookieHeader(): string | undefined {
-    return this.cookie === undefined ? undefined : `${this.#kit.cookieName}=${this.cookie}`
+    const pairs = [...this.otherCookies].map(([name, value]) => `${name}=${value}`)
+    if (this.cookie !== undefined) pairs.unshift(`${this.#kit.cookieName}=${this.cookie}`)
+    return pairs.length === 0 ? undefined : pairs.join('; ')
   }
 
   /** Opens a request: loads the session from the current cookie. The cookie is read now, at open time. */
@@ -58,8 +62,13 @@ export class Browser {
         binding.setCookies.push(value)
         const pair = value.split(';', 1)[0]!
         const eq = pair.indexOf('=')
-        if (pair.slice(0, eq) !== name) return
-        this.cookie = /;\s*Max-Age=0(;|$)/i.test(value) ? undefined : pair.slice(eq + 1)
+        const cleared = /;\s*Max-Age=0(;|$)/i.test(value)
+        if (pair.slice(0, eq) !== name) {
+          if (cleared) this.otherCookies.delete(pair.slice(0, eq))
+          else this.otherCookies.set(pair.slice(0, eq), pair.slice(eq + 1))
+          return
+        }
+        this.cookie = cleared ? undefined : pair.slice(eq + 1)
       },
     }
     const session = await this.#kit.openSession(binding)

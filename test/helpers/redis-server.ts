@@ -158,6 +158,8 @@ export interface ClusterOptions {
   readonly replicas?: number
   /** `cluster-node-timeout`: how long a silent master has before its replica takes over (default 5000 ms). */
   readonly nodeTimeoutMs?: number
+  /** Extra arguments for every node (e.g. `['--notify-keyspace-events', 'Ex']`). */
+  readonly extraArgs?: readonly string[]
 }
 
 /**
@@ -175,6 +177,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<RedisC
         'nodes.conf',
         '--cluster-node-timeout',
         String(options.nodeTimeoutMs ?? 5000),
+        ...(options.extraArgs ?? []),
       ]),
     ),
   )

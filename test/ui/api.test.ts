@@ -39,6 +39,7 @@ interface ApiSession {
   ipAddress: string
   signedInAt: string
   lastSeenAt: string
+  elevated: boolean
 }
 
 describe.each(UI_FRAMEWORKS)('%s: Active Sessions API and page', (framework) => {
@@ -146,6 +147,7 @@ describe.each(UI_FRAMEWORKS)('%s: Active Sessions API and page', (framework) => 
           'current',
           'deviceName',
           'deviceType',
+          'elevated',
           'id',
           'ipAddress',
           'lastSeenAt',
@@ -156,6 +158,7 @@ describe.each(UI_FRAMEWORKS)('%s: Active Sessions API and page', (framework) => 
       expect(new Date(s.signedInAt).toISOString()).toBe(s.signedInAt)
       expect(new Date(s.lastSeenAt).toISOString()).toBe(s.lastSeenAt)
       expect(s.id).toMatch(/^[0-9a-f]{3}\.[A-Za-z0-9_-]{27}$/)
+      expect(s.elevated).toBe(false)
     }
     expect(sessions[0]).toMatchObject({
       current: true,

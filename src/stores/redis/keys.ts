@@ -8,7 +8,11 @@
  * | `<prefix>{<tag>}:u:<user id>` | zset   | the user's session hashes, scored by idle deadline | its latest member's      |
  * | `<prefix>{<tag>}:r:<id hash>` | string | where a rotated session's data went (for in-flight saves) | 60 s             |
  * | `<prefix>{<tag>}:h:<id hash>` | hash   | a forwarded save held until its session is created  | 60 s                     |
+ * | `<prefix>{<tag>}:i:<user id>` | zset   | the user's addresses, scored by last use (`uniqueIpsPerUser`) | its window     |
+ * | `<prefix>{ip:<address>}:a`    | string | anonymous sessions created from one address         | 24 h after the latest    |
  *
+ * The anonymous count is keyed by address, so it has a slot of its own (the hash tag `{ip:<address>}`); the
+ * session walks of the admin tools (`{???}:s:*`) never match it.
  * @module
  */
 import { InvalidOptionsError } from '../../core/errors.js'
@@ -56,6 +60,20 @@ export class KeyLayout {
 
   userIndexPrefix(tag: string): string {
     return `${this.prefix}{${tag}}:u:`
+  }
+
+  /** The user's recent addresses (`uniqueIpsPerUser`), in the user's slot. */
+  userIps(user: UserRef): string {
+    return `${this.prefix}{${user.tag}}:i:${user.encoded}`
+  }
+
+  userIpsPrefix(tag: string): string {
+    return `${this.prefix}{${tag}}:i:`
+  }
+
+  /** The count of anonymous sessions created from `ip` (a valid IP address: no braces, no glob characters). */
+  anonymousCount(ip: string): string {
+    return `${this.prefix}{ip:${ip}}:a`
   }
 
   /** SCAN pattern of every session key. */

@@ -15,12 +15,16 @@ import type {
 import { InvalidOptionsError } from '../../core/errors.js'
 import { rejectUnknownOptions } from '../../core/option-checks.js'
 import type {
+  AnonymousCount,
+  AnonymousLimit,
   CleanupResult,
   CreateResult,
   CreateSpec,
   ListedSession,
   LoadResult,
+  PeekResult,
   RevokeSpec,
+  SnapshotEntry,
   SaveResult,
   SaveTarget,
   SessionDelta,
@@ -30,13 +34,15 @@ import type {
   Successor,
 } from '../../core/store.js'
 import { LISTED_FIELDS } from '../../core/stored-fields.js'
-import { parseSessionId, type SessionRef } from '../../core/token.js'
+import { parseSessionId, refFromParts, type SessionRef } from '../../core/token.js'
 import { toUserRef, type UserRef } from '../../core/user-id.js'
 import type { CircuitBreakerOptions } from './circuit-breaker.js'
+import { watchKeyExpirations } from './expiry-watch.js'
 import { KeyLayout } from './keys.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
 import { ScriptRunner, type ReplicaConfirmation } from './script-runner.js'
 import { scripts } from './scripts.js'
+import { countSessionKeys } from './session-count.js'
 
 export interface RedisStoreOptions {
   /** A connected node-redis or ioredis client: single node, Sentinel or Cluster. sessionkit never closes it. */
@@ -92,6 +98,7 @@ export class RedisStore implements SessionStore, AdminStore {
    * @internal
    */
   readonly redis: RedisCommander
+  readonly #client: RedisClientLike
   readonly #runner: ScriptRunner
   #limitsOf: StorePolicy | undefined
   #limits: readonly [string, string, string, string] = ['', '', '', '']
@@ -103,6 +110,7 @@ export class RedisStore implements SessionStore, AdminStore {
     }
     rejectUnknownOptions('RedisStore', options, OPTION_NAMES)
     this.redis = toRedisCommander(options.client)
+    this.#client = options.client
     this.keys = new KeyLayout(options.prefix)
     const timeoutMs = positiveInteger('timeoutMs', options.timeoutMs ?? 1000)
     this.#runner = new ScriptRunner(this.redis, {
@@ -124,6 +132,8 @@ export class RedisStore implements SessionStore, AdminStore {
       limits[3],
       ipAddress ?? '',
     ]
+    const ips = policy.uniqueIpsPerUser
+    if (ips) args.push(this.keys.userIpsPrefix(ref.tag), String(ips.max), String(ips.windowMs))
     return this.#runner.run(scripts.load, [this.keys.session(ref)], args, LOAD)
   }
 
@@ -145,6 +155,8 @@ export class RedisStore implements SessionStore, AdminStore {
     const { ref, user } = spec
     const keys = [this.keys.session(ref), this.keys.held(ref)]
     if (user) keys.push(this.keys.userIndex(user))
+    const ips = spec.limitIps === true && user ? policy.uniqueIpsPerUser : undefined
+    if (user && ips) keys.push(this.keys.userIps(user))
     const args = [
       this.keys.sessionPrefix(ref.tag),
       ref.hash,
@@ -155,11 +167,22 @@ export class RedisStore implements SessionStore, AdminStore {
       optional(spec.signedInAt),
       optional(spec.absoluteExpiresAt),
       user ? user.encoded : '',
+      spec.ipAddress ?? '',
+      spec.checkKnownIp === true ? '1' : '',
+      ips ? String(ips.max) : '',
+      ips ? String(ips.windowMs) : '',
     ]
     for (const [name, value] of spec.fields) args.push(name, value)
     const options = spec.completesRotation === true ? PAST_ADMISSION : undefined
     const reply = asArray(await this.#runner.run(scripts.create, keys, args, options))
-    return { now: Number(reply[0]), absoluteExpiresAt: Number(reply[1]), created: Number(reply[3]) === 1 }
+    return {
+      now: Number(reply[0]),
+      absoluteExpiresAt: Number(reply[1]),
+      created: Number(reply[3]) === 1,
+      evicted: Number(reply[2]),
+      knownIp: Number(reply[4]) === 1,
+      refused: reply[5] === 'too_many_ips' ? 'too_many_ips' : undefined,
+    }
   }
 
   save(target: SaveTarget, delta: SessionDelta): Promise<SaveResult> {
@@ -246,6 +269,70 @@ export class RedisStore implements SessionStore, AdminStore {
       ),
     )
     return { pruned: Number(reply[0]), evicted: Number(reply[1]) }
+  }
+
+  // --- Background reads and per-address limits ------------------------------------------------------------
+
+  async snapshot(user: UserRef): Promise<readonly SnapshotEntry[]> {
+    const reply = asArray(
+      await this.#runner.run(
+        scripts.snapshot,
+        [this.keys.userIndex(user)],
+        [this.keys.sessionPrefix(user.tag), user.encoded],
+      ),
+    )
+    return reply.map((item) => {
+      const [hash, expires, ...fields] = asArray(item).map(String)
+      return { ref: refFromParts(user.tag, hash ?? ''), fields, expiresAt: Number(expires) }
+    })
+  }
+
+  async peek(ref: SessionRef, policy: StorePolicy): Promise<PeekResult> {
+    const reply = await this.#runner.run(
+      scripts.peek,
+      [this.keys.session(ref)],
+      [this.keys.userIndexPrefix(ref.tag), ref.hash, String(policy.maxStoredBytes)],
+    )
+    if (reply === null || reply === undefined || reply === false) return { status: 'missing' }
+    const list = asArray(reply).map(String)
+    if (list[0] === '!')
+      return { status: 'invalid', reason: list[1] === 'too_large' ? 'too_large' : 'corrupt' }
+    return { status: 'found', fields: list.slice(2), expiresAt: Number(list[1]) }
+  }
+
+  async countAnonymous(ip: string, limit: AnonymousLimit): Promise<AnonymousCount> {
+    const reply = asArray(
+      await this.#runner.run(
+        scripts.anonymous,
+        [this.keys.anonymousCount(ip)],
+        ['count', String(limit.windowMs), limit.max === undefined ? '' : String(limit.max)],
+      ),
+    )
+    return { allowed: Number(reply[0]) === 1, count: Number(reply[1]) }
+  }
+
+  async anonymousCount(ip: string): Promise<number> {
+    return Number(await this.#runner.run(scripts.anonymous, [this.keys.anonymousCount(ip)], ['get']))
+  }
+
+  async clearAnonymous(ip: string): Promise<void> {
+    await this.#runner.run(scripts.anonymous, [this.keys.anonymousCount(ip)], ['clear'])
+  }
+
+  /**
+   * Reports sessions Redis expires, through keyspace notifications (`notify-keyspace-events` must include `E` and
+   * `x`): one subscriber connection per master, duplicated from the client and closed by the returned function.
+   */
+  watchExpirations(onExpired: (ref: SessionRef) => void): Promise<() => Promise<void>> {
+    return watchKeyExpirations(this.#client, this.redis, (key) => {
+      const ref = this.keys.parseSessionKey(key)
+      if (ref) onExpired(ref)
+    })
+  }
+
+  /** The number of session keys: counted with SCAN on a small keyspace, estimated by sampling on a large one. */
+  countSessions(): Promise<number> {
+    return countSessionKeys(this.redis, this.keys, (work, operation) => this.#runner.watch(work, operation))
   }
 
   async inspect(ref: SessionRef): Promise<InspectedSession | undefined> {
@@ -418,7 +505,7 @@ function optional(value: number | undefined): string {
 function loadResult(reply: unknown): LoadResult {
   if (reply === null || reply === undefined || reply === false) return { status: 'missing' }
   const list = asArray(reply)
-  if (list[0] === '!') return { status: 'invalid', reason: list[1] === 'too_large' ? 'too_large' : 'corrupt' }
+  if (list[0] === '!') return unusable(list)
   const fields = String(list[3]).split('\0')
   // A NUL inside a name or value (which sessionkit never writes) shifts every pair after it: fail closed.
   if (fields.length !== Number(list[2])) return { status: 'invalid', reason: 'corrupt' }
@@ -427,6 +514,15 @@ function loadResult(reply: unknown): LoadResult {
 
 const LOAD = Object.freeze({ read: loadResult })
 const PAST_ADMISSION = Object.freeze({ admitted: true })
+
+/** load.lua's `{'!', reason, owner?}`. */
+function unusable(list: unknown[]): LoadResult {
+  const reason = list[1]
+  const owner = typeof list[2] === 'string' ? list[2] : ''
+  if (reason === 'expired') return { status: 'expired', owner }
+  if (reason === 'too_many_ips') return { status: 'refused', reason, owner }
+  return { status: 'invalid', reason: reason === 'too_large' ? 'too_large' : 'corrupt' }
+}
 
 const APPLIED: SaveResult = Object.freeze({ status: 'applied' })
 const GONE: SaveResult = Object.freeze({ status: 'gone' })

@@ -42,4 +42,7 @@ export const scripts = {
   list: load('list'),
   revoke: load('revoke'),
   cleanup: load('cleanup'),
+  snapshot: load('snapshot'),
+  peek: load('peek', true),
+  anonymous: load('anonymous'),
 } as const

@@ -27,8 +27,9 @@ end
 -- the session it loaded was rotated loses its write (see save.lua).
 local FORWARD_MS = 60000
 
--- A user index is derived data: if its key holds anything but a sorted set (written by someone else), drop it
--- rather than fail every later script of that user halfway (WRONGTYPE), possibly leaving a key without a TTL.
+-- A user index (or address set) is derived data: if its key holds anything but a sorted set (written by someone
+-- else), drop it rather than fail every later script of that user halfway (WRONGTYPE), possibly leaving a key
+-- without a TTL.
 local function heal_index(key)
   local t = redis.call('TYPE', key)
   t = type(t) == 'table' and t.ok or t
@@ -46,6 +47,18 @@ end
 local function fit_index_ttl(key)
   local last = redis.call('ZRANGE', key, -1, -1, 'WITHSCORES')
   if #last == 2 then redis.call('PEXPIREAT', key, last[2]) end
+end
+
+-- uniqueIpsPerUser (GitLab's UniqueIpsLimiter): records `ip` among a user's addresses of the last `window` ms
+-- (a sorted set scored by last use, living `window` after it), unless it would be one more than `max` distinct
+-- addresses. Returns false, recording nothing, when refused: the addresses already seen keep working.
+local function admit_ip(key, ip, max, window, now)
+  heal_index(key)
+  redis.call('ZREMRANGEBYSCORE', key, '-inf', now - window)
+  if not redis.call('ZSCORE', key, ip) and redis.call('ZCARD', key) >= max then return false end
+  redis.call('ZADD', key, now, ip)
+  redis.call('PEXPIRE', key, window)
+  return true
 end
 
 -- Sets field/value pairs from `list`, starting at `first`, in chunks small enough for Lua's stack.
