@@ -33,9 +33,16 @@ import { parseSessionId, type SessionRef } from '../../core/token.js'
 import type { UserRef } from '../../core/user-id.js'
 import type { CircuitBreakerOptions } from './circuit-breaker.js'
 import { KeyLayout } from './keys.js'
+import {
+  NearCache,
+  resolveNearCacheOptions,
+  type NearCacheOptions,
+  type NearCacheStats,
+  type TrackedLoad,
+} from './near-cache.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
-import { ScriptRunner, type ReplicaConfirmation } from './script-runner.js'
-import { scripts } from './scripts.js'
+import { ScriptRunner, type ReplicaConfirmation, type RunOptions } from './script-runner.js'
+import { scripts, type LuaScript } from './scripts.js'
 
 export interface RedisStoreOptions {
   /** A connected node-redis or ioredis client: single node, Sentinel or Cluster. sessionkit never closes it. */
@@ -61,9 +68,23 @@ export interface RedisStoreOptions {
    * session back; otherwise it fails with StoreUnavailableError. Off by default (needs replicas).
    */
   readonly waitForReplicas?: ReplicaConfirmation
+  /**
+   * Keep loaded sessions in this process's memory and serve them with no Redis call until their touch is due,
+   * kept honest by Redis client tracking (see the README's "Near cache"). Off by default. It opens two
+   * connections per Redis node (Cluster: per primary) with the client's `duplicate()`; `close()` ends them.
+   */
+  readonly nearCache?: NearCacheOptions | false
 }
 
-const OPTION_NAMES = ['client', 'prefix', 'timeoutMs', 'maxInFlight', 'circuitBreaker', 'waitForReplicas']
+const OPTION_NAMES = [
+  'client',
+  'prefix',
+  'timeoutMs',
+  'maxInFlight',
+  'circuitBreaker',
+  'waitForReplicas',
+  'nearCache',
+]
 const SCAN_COUNT = '500'
 const SCAN_READS_AT_ONCE = 50
 
@@ -85,6 +106,7 @@ export class RedisStore implements SessionStore, AdminStore {
   /** The client, behind the small port the store uses. */
   readonly redis: RedisCommander
   readonly #runner: ScriptRunner
+  readonly #nearCache: NearCache | undefined
   #limitsOf: StorePolicy | undefined
   #limits: readonly [string, string, string, string] = ['', '', '', '']
 
@@ -103,12 +125,21 @@ export class RedisStore implements SessionStore, AdminStore {
       circuitBreaker: checkBreaker(options.circuitBreaker),
       waitForReplicas: checkConfirmation(options.waitForReplicas, timeoutMs),
     })
+    const nearCache = resolveNearCacheOptions(options.nearCache)
+    this.#nearCache = nearCache && new NearCache(options.client, this.redis, this.keys, nearCache, this)
   }
 
   load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
     const limits = this.#loadLimits(policy)
+    const key = this.keys.session(ref)
+    if (this.#nearCache) {
+      return this.#nearCache.load(key, ref, policy, ipAddress, (via) => {
+        const args = [this.keys.userIndexPrefix(ref.tag), ref.hash, ...limits, ipAddress ?? '']
+        return this.#runner.run(scripts.load, [key], args, { read: trackedLoad, via })
+      })
+    }
     const args = [this.keys.userIndexPrefix(ref.tag), ref.hash, ...limits, ipAddress ?? '']
-    return this.#runner.run(scripts.load, [this.keys.session(ref)], args, { read: loadResult })
+    return this.#runner.run(scripts.load, [key], args, { read: loadResult })
   }
 
   /** load.lua's limit arguments, as strings: computed once per policy, since a load runs on every request. */
@@ -141,7 +172,7 @@ export class RedisStore implements SessionStore, AdminStore {
       user ? user.encoded : '',
     ]
     for (const [name, value] of spec.fields) args.push(name, value)
-    const reply = asArray(await this.#runner.run(scripts.create, keys, args))
+    const reply = asArray(await this.#write(scripts.create, keys, args))
     return { now: Number(reply[0]), absoluteExpiresAt: Number(reply[1]), created: Number(reply[3]) === 1 }
   }
 
@@ -151,11 +182,11 @@ export class RedisStore implements SessionStore, AdminStore {
     for (const [name, value] of delta.set) args.push(name, value)
     for (const name of delta.del) args.push(name)
     const keys = [this.keys.session(ref), this.keys.forwardingNote(ref), this.keys.held(ref)]
-    return this.#runner.run(scripts.save, keys, args, { read: saveResult })
+    return this.#write(scripts.save, keys, args, { read: saveResult })
   }
 
   async claim(ref: SessionRef, successor: Successor | undefined): Promise<StoredFields | undefined> {
-    const reply = await this.#runner.run(
+    const reply = await this.#write(
       scripts.claim,
       [this.keys.session(ref), this.keys.forwardingNote(ref)],
       [this.keys.userIndexPrefix(ref.tag), ref.hash, successor?.ref.id ?? '', successor?.owner ?? ''],
@@ -165,7 +196,7 @@ export class RedisStore implements SessionStore, AdminStore {
   }
 
   async destroy(ref: SessionRef): Promise<boolean> {
-    const reply = await this.#runner.run(
+    const reply = await this.#write(
       scripts.destroy,
       [this.keys.session(ref)],
       [this.keys.userIndexPrefix(ref.tag), ref.hash],
@@ -209,7 +240,7 @@ export class RedisStore implements SessionStore, AdminStore {
             spec.exceptHash ?? '',
             spec.spareImpersonated ? '1' : '0',
           ]
-    const reply = await this.#runner.run(scripts.revoke, [this.keys.userIndex(user)], args, {
+    const reply = await this.#write(scripts.revoke, [this.keys.userIndex(user)], args, {
       confirm: isPositive,
     })
     return Number(reply)
@@ -217,7 +248,7 @@ export class RedisStore implements SessionStore, AdminStore {
 
   async cleanup(user: UserRef, policy: StorePolicy, dryRun: boolean): Promise<CleanupResult> {
     const reply = asArray(
-      await this.#runner.run(
+      await this.#write(
         scripts.cleanup,
         [this.keys.userIndex(user)],
         [
@@ -307,6 +338,34 @@ export class RedisStore implements SessionStore, AdminStore {
   #send(routeKey: string | undefined, args: string[]): Promise<unknown> {
     return this.#runner.send(routeKey, args)
   }
+
+  /**
+   * Runs a script that may change sessions. Every such script goes through here: with the near cache on, this
+   * process drops its entries of the keys the script names when it settles (read-your-writes).
+   */
+  #write<T = unknown>(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly string[],
+    options?: RunOptions<T>,
+  ): Promise<T> {
+    const work = this.#runner.run(script, keys, args, options)
+    return this.#nearCache ? this.#nearCache.afterWrite(work, keys) : work
+  }
+
+  /** The near cache's figures, or `undefined` when it is off. */
+  nearCacheStats(): NearCacheStats | undefined {
+    return this.#nearCache?.stats()
+  }
+
+  /**
+   * Closes what the store opened itself: the near cache's connections (the client passed in is never closed).
+   * Loads still work afterwards, through the client, uncached.
+   */
+  close(): Promise<void> {
+    this.#nearCache?.close()
+    return Promise.resolve()
+  }
 }
 
 function positiveInteger(name: string, value: unknown): number {
@@ -362,6 +421,13 @@ function loadResult(reply: unknown): LoadResult {
   // A NUL inside a name or value (which sessionkit never writes) shifts every pair after it: fail closed.
   if (fields.length !== Number(list[2])) return { status: 'invalid', reason: 'corrupt' }
   return { status: 'found', fields }
+}
+
+/** load.lua's reply with its server time and touch flag, for the near cache. */
+function trackedLoad(reply: unknown): TrackedLoad {
+  const result = loadResult(reply)
+  const list = result.status === 'found' ? asArray(reply) : []
+  return { result, now: Number(list[0]), touched: Number(list[1]) === 1 }
 }
 
 const APPLIED: SaveResult = Object.freeze({ status: 'applied' })
