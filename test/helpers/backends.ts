@@ -42,17 +42,27 @@ export function randomPrefix(): string {
   return `t${Math.random().toString(36).slice(2, 10)}:`
 }
 
-function clusterNodes(): { host: string; port: number }[] {
-  return inject('clusterAddresses').map((address) => {
+function clusterNodes(
+  addresses: readonly string[] = inject('clusterAddresses'),
+): { host: string; port: number }[] {
+  return addresses.map((address) => {
     const [host, port] = address.split(':')
     return { host: host!, port: Number(port) }
   })
 }
 
-/** Opens a backend. `url` overrides the single-node server (for tests that start their own). */
+/**
+ * Opens a backend. `url` overrides the single-node server and `cluster` the Cluster's seed nodes (`host:port`),
+ * for tests that start their own.
+ */
 export async function openBackend(
   name: BackendName,
-  options: { url?: string; timeoutMs?: number; store?: Omit<RedisStoreOptions, 'client'> } = {},
+  options: {
+    url?: string
+    cluster?: readonly string[]
+    timeoutMs?: number
+    store?: Omit<RedisStoreOptions, 'client'>
+  } = {},
 ): Promise<Backend> {
   const prefix = randomPrefix()
   if (name === 'memory') {
@@ -98,7 +108,7 @@ export async function openBackend(
     }
     case 'node-redis cluster': {
       const c = createCluster({
-        rootNodes: clusterNodes().map((n) => ({ url: `redis://${n.host}:${n.port}` })),
+        rootNodes: clusterNodes(options.cluster).map((n) => ({ url: `redis://${n.host}:${n.port}` })),
       })
       c.on('error', () => undefined)
       await c.connect()
@@ -110,7 +120,7 @@ export async function openBackend(
       break
     }
     case 'ioredis cluster': {
-      const c = new Cluster(clusterNodes(), { lazyConnect: true })
+      const c = new Cluster(clusterNodes(options.cluster), { lazyConnect: true })
       c.on('error', () => undefined)
       await c.connect()
       client = c
@@ -149,7 +159,10 @@ export async function openBackend(
       return out
     },
     send: (key, args) => store.redis.send(key, args),
-    close,
+    async close() {
+      await store.close()
+      await close()
+    },
   }
 }
 
