@@ -556,14 +556,17 @@ describe.each(CONTRACT_BACKENDS)('store contract: $label', ({ name, nearCache })
     expect(browser.cookie).toBeUndefined()
   })
 
-  // Last: it looks back at the whole suite.
-  it('served reads from memory exactly when the near cache is on', () => {
-    const stats = backend.redis?.nearCacheStats()
-    if (nearCache) {
-      expect(stats?.state).toBe('up')
-      expect(stats?.hits).toBeGreaterThan(0)
-    } else {
-      expect(stats).toBeUndefined()
+  it('serves a session read again from memory exactly when the near cache is on', async () => {
+    const browser = await signedIn(newUser())
+    const hits = (): number | undefined => backend.redis?.nearCacheStats()?.hits
+    const before = hits()
+    // The first load fills the cache once its index check is back: read until one is served from memory.
+    for (let i = 0; i < 500 && hits() === before; i++) {
+      expect(await alive(browser.cookie)).toBe(true)
+      if (!nearCache) break
+      await sleep(2)
     }
+    if (nearCache) expect(hits()).toBeGreaterThan(before!)
+    else expect(backend.redis?.nearCacheStats()).toBeUndefined()
   })
 })
