@@ -72,6 +72,12 @@ export interface RedisStoreOptions {
    * Keep loaded sessions in this process's memory and serve them with no Redis call until their touch is due,
    * kept honest by Redis client tracking (see the README's "Near cache"). Off by default. It opens two
    * connections per Redis node (Cluster: per primary) with the client's `duplicate()`; `close()` ends them.
+   *
+   * @example
+   * ```ts
+   * const store = new RedisStore({ client, nearCache: { maxEntries: 100_000 } })
+   * process.once('SIGTERM', () => void store.close().then(() => client.quit()))
+   * ```
    */
   readonly nearCache?: NearCacheOptions | false
 }
