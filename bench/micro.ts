@@ -53,6 +53,8 @@ export interface MicroResult {
     large: ScaleFigure
     seedSeconds: number
   }
+  /** The near cache's process memory: V8 heap delta (between two full collections) ÷ cached sessions. */
+  readonly nearCache: { entries: number; heapBytesPerEntry: number }
 }
 
 export interface MemoryFigure {
@@ -233,7 +235,8 @@ async function sessionkitMemory(users: number, perUser: number, prefix: string):
   }
 }
 
-const memoryCount = options.quick ? 2000 : 10_000
+// Issue 13 item 6: the used_memory delta of 3,000 sign-ins (3,000 users, or 300 users with ten each).
+const memoryCount = 3000
 const sessionkit1 = await sessionkitMemory(memoryCount, 1, 'mem1-')
 const sessionkit10 = await sessionkitMemory(memoryCount / 10, 10, 'mem10-')
 
@@ -267,6 +270,52 @@ const connectRedis = await (async (): Promise<MemoryFigure> => {
     dataUsage: mean(data),
     indexUsagePerSession: 0,
   }
+})()
+
+// --- the near cache's memory per entry -------------------------------------------------------------------------
+const nearCache = await (async (): Promise<MicroResult['nearCache']> => {
+  await flush()
+  const entries = 5000
+  const nearClient = await createClient({ url: options.redisUrl }).connect()
+  const nearStore = new RedisStore({ client: nearClient, nearCache: { maxEntries: entries } })
+  const nearKit = createSessionkit({ store: nearStore, cookie: { secure: false } })
+  const tokens: string[] = []
+  for (let i = 0; i < entries; i++) {
+    const http: HttpContext = {
+      ...binding(),
+      setCookie: (value) => {
+        const match = value === undefined ? null : /^sid=([^;]+)/.exec(value)
+        if (match) tokens.push(match[1]!)
+      },
+    }
+    const session = await kit.openSession(http)
+    for (const [key, value] of Object.entries(APP_DATA)) session.set(key, value)
+    await session.signIn(`near-${i}`)
+  }
+  while (nearStore.nearCacheStats()?.state !== 'up') await new Promise((resolve) => setTimeout(resolve, 5))
+  // Several full collections, with turns of the event loop between them: one leaves enough behind (earlier
+  // sections' garbage, finalizers) to swamp a few megabytes.
+  const collect = async (): Promise<number> => {
+    const gc = (globalThis as { gc?: () => void }).gc
+    if (!gc) return Number.NaN
+    for (let i = 0; i < 4; i++) {
+      gc()
+      await new Promise((resolve) => setImmediate(resolve))
+    }
+    return process.memoryUsage().heapUsed
+  }
+  const before = await collect()
+  // Each session's first load fills the cache once its index check is back: read until all are in.
+  for (let pass = 0; pass < 50 && nearStore.nearCacheStats()!.entries < entries; pass++) {
+    for (let i = 0; i < tokens.length; i += 50) {
+      await Promise.all(tokens.slice(i, i + 50).map((token) => nearKit.openSession(binding(`sid=${token}`))))
+    }
+  }
+  const cached = nearStore.nearCacheStats()!.entries
+  const after = await collect()
+  await nearStore.close()
+  await nearClient.quit()
+  return { entries: cached, heapBytesPerEntry: (after - before) / cached }
 })()
 
 // --- scale: load and list latency at 1,000 sessions and at the full scale. -----------------------------------
@@ -332,6 +381,7 @@ const result: MicroResult = {
   list,
   memory: { sessionkit1, sessionkit10, connectRedis, layoutMatches, sessionkitFields: realFields },
   scale: { small: small.figure, large: large.figure, seedSeconds: large.seconds },
+  nearCache,
 }
 console.log(`RESULT ${JSON.stringify(result)}`)
 await client.quit()

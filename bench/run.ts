@@ -35,6 +35,7 @@ import type {
   Settings,
 } from './lib/types.js'
 import type { MicroResult } from './micro.js'
+import type { RevocationResult } from './revocation.js'
 import { USER_AGENT } from './servers/common.js'
 
 const SERVER_CPU = 0
@@ -105,6 +106,15 @@ const SERVERS: ServerConfig[] = [
     kind: 'compat',
     file: 'express-sessionkit-compat',
   },
+  {
+    id: 'express-sessionkit-near',
+    label: 'sessionkit (Express), near cache',
+    framework: 'express',
+    kind: 'near',
+    file: 'express-sessionkit',
+    env: { NEAR_CACHE: '1' },
+    routes: ['read'],
+  },
   { id: 'fastify-bare', label: 'bare Fastify 5', framework: 'fastify', kind: 'bare', file: 'fastify-bare' },
   {
     id: 'fastify-floor',
@@ -142,6 +152,15 @@ const SERVERS: ServerConfig[] = [
     framework: 'fastify',
     kind: 'compat',
     file: 'fastify-sessionkit-compat',
+  },
+  {
+    id: 'fastify-sessionkit-near',
+    label: 'sessionkit (Fastify), near cache',
+    framework: 'fastify',
+    kind: 'near',
+    file: 'fastify-sessionkit',
+    env: { NEAR_CACHE: '1' },
+    routes: ['read'],
   },
 ]
 
@@ -287,7 +306,7 @@ async function measureServer(config: ServerConfig, redis: BenchRedis, round: num
   const { server, base, cookie } = await startAndLogin(config, redis)
   const samples: Sample[] = []
   try {
-    for (const route of ROUTES) {
+    for (const route of ROUTES.filter((r) => config.routes?.includes(r.id) ?? true)) {
       await runWrk(work, loadSpec(base, route, cookie, settings.warmSeconds), SIDE_CPU)
       const spec = loadSpec(base, route, cookie, settings.measureSeconds)
       const cpuBefore = cpuMicros(server.pid)
@@ -340,7 +359,15 @@ async function runMicro(redis: BenchRedis): Promise<MicroResult> {
   const proc = spawnPinned(
     SERVER_CPU,
     process.execPath,
-    ['--import', 'tsx', '--conditions=sessionkit-source', join(root, 'bench', 'micro.ts'), args],
+    // --expose-gc: the near cache's memory per entry is a heap delta between two collections.
+    [
+      '--expose-gc',
+      '--import',
+      'tsx',
+      '--conditions=sessionkit-source',
+      join(root, 'bench', 'micro.ts'),
+      args,
+    ],
     { cwd: root },
   )
   await new Promise((resolve) => proc.child.once('exit', resolve))
@@ -350,6 +377,24 @@ async function runMicro(redis: BenchRedis): Promise<MicroResult> {
     .find((l) => l.startsWith('RESULT '))
   if (!line) throw new Error(`micro-benchmarks failed:\n${proc.output()}`)
   return JSON.parse(line.slice('RESULT '.length)) as MicroResult
+}
+
+/** The revocation delay with the near cache (bench/revocation.ts), in its own process on the server core. */
+async function runRevocation(redis: BenchRedis): Promise<RevocationResult> {
+  const args = JSON.stringify({ redisUrl: redis.url, trials: 1000 })
+  const proc = spawnPinned(
+    SERVER_CPU,
+    process.execPath,
+    ['--import', 'tsx', '--conditions=sessionkit-source', join(root, 'bench', 'revocation.ts'), args],
+    { cwd: root },
+  )
+  await new Promise((resolve) => proc.child.once('exit', resolve))
+  const line = proc
+    .output()
+    .split('\n')
+    .find((l) => l.startsWith('RESULT '))
+  if (!line) throw new Error(`revocation delay failed:\n${proc.output()}`)
+  return JSON.parse(line.slice('RESULT '.length)) as RevocationResult
 }
 
 async function profileServer(config: ServerConfig, route: RouteSpec, redis: BenchRedis): Promise<ProfileRun> {
@@ -399,12 +444,24 @@ async function main(): Promise<void> {
     }
     log('micro-figures and scale test')
     const micro = await runMicro(redis)
+    log('revocation delay with the near cache (1,000 trials)')
+    await command(redis.client, ['FLUSHALL'])
+    const revocation = await runRevocation(redis)
+    log(
+      `revocation delay p50 ${revocation.p50Ms.toFixed(3)} ms, p99 ${revocation.p99Ms.toFixed(3)} ms, max ${revocation.maxMs.toFixed(3)} ms`,
+    )
     log('CPU profiles of sessionkit')
     const profiles: ProfileRun[] = []
     // Quick mode keeps to its 3-minute budget with one profile; the full run profiles both routes of each.
     const profiled = quick
       ? ['express-sessionkit']
-      : ['express-sessionkit', 'fastify-sessionkit', 'express-session', 'fastify-session-fixed']
+      : [
+          'express-sessionkit',
+          'fastify-sessionkit',
+          'express-sessionkit-near',
+          'express-session',
+          'fastify-session-fixed',
+        ]
     for (const id of profiled) {
       const config = SERVERS.find((s) => s.id === id)!
       const routes = id.endsWith('sessionkit') && !quick ? ROUTES.slice(0, 2) : ROUTES.slice(0, 1)
@@ -417,6 +474,7 @@ async function main(): Promise<void> {
       routes: ROUTES,
       samples,
       micro,
+      revocation,
       profiles,
       durationSeconds: (performance.now() - started) / 1000,
     }

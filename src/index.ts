@@ -80,5 +80,7 @@ export type {
 } from './stores/redis/redis-client.js'
 export type { CircuitBreakerOptions } from './stores/redis/circuit-breaker.js'
 export type { ReplicaConfirmation } from './stores/redis/script-runner.js'
+export { NEAR_CACHE_CHANNEL } from './stores/redis/near-cache.js'
+export type { NearCacheOptions, NearCacheStats, NearCacheEvent } from './stores/redis/near-cache.js'
 export type * from './core/store.js'
 export type * from './admin/admin-store.js'

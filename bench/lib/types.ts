@@ -1,13 +1,15 @@
 /** The shapes run.ts records and report.ts renders. */
 import type { MicroResult } from '../micro.js'
+import type { RevocationResult } from '../revocation.js'
 import type { ProfileSummary } from './profile.js'
 
 export type Framework = 'express' | 'fastify'
 /**
  * `floor`: the bare framework plus the Redis round trips a session needs and nothing else. `compat`: sessionkit in
- * the express-session / @fastify/session API mode, with (@fastify/)passport on top.
+ * the express-session / @fastify/session API mode, with (@fastify/)passport on top. `near`: sessionkit with
+ * RedisStore's near cache on.
  */
-export type Kind = 'bare' | 'floor' | 'peer' | 'sessionkit' | 'compat'
+export type Kind = 'bare' | 'floor' | 'peer' | 'sessionkit' | 'compat' | 'near'
 
 export interface ServerConfig {
   readonly id: string
@@ -16,6 +18,8 @@ export interface ServerConfig {
   readonly kind: Kind
   readonly file: string
   readonly env?: Record<string, string>
+  /** The routes measured on this server (default: all). */
+  readonly routes?: readonly RouteSpec['id'][]
 }
 
 export interface RouteSpec {
@@ -82,6 +86,7 @@ export interface BenchResults {
   readonly routes: readonly RouteSpec[]
   readonly samples: Sample[]
   readonly micro: MicroResult | undefined
+  readonly revocation?: RevocationResult | undefined
   readonly profiles: ProfileRun[]
   readonly durationSeconds: number
 }

@@ -1,4 +1,7 @@
-/** Express 5 + sessionkit (RedisStore over node-redis, active-session tracking on: the default). */
+/**
+ * Express 5 + sessionkit (RedisStore over node-redis, active-session tracking on: the default). With
+ * NEAR_CACHE=1, RedisStore's near cache is on (sessions served from memory between touches).
+ */
 import express from 'express'
 import { createClient } from 'redis'
 import { createSessionkit, RedisStore, type Session } from 'sessionkit'
@@ -6,7 +9,11 @@ import { sessionMiddleware } from 'sessionkit/express'
 import { APP_DATA, LOGIN_USER, env, exitOnSignal, port, signInUser } from './common.js'
 
 const client = await createClient({ url: env('REDIS_URL') }).connect()
-const kit = createSessionkit({ store: new RedisStore({ client }), cookie: { secure: false } })
+const store = new RedisStore({
+  client,
+  nearCache: process.env.NEAR_CACHE === '1' ? { maxEntries: 100_000 } : undefined,
+})
+const kit = createSessionkit({ store, cookie: { secure: false } })
 const app = express()
 app.use(sessionMiddleware(kit))
 
@@ -37,5 +44,6 @@ const server = app.listen(port(), '127.0.0.1', () => {
 })
 exitOnSignal(async () => {
   await new Promise((resolve) => server.close(resolve))
+  await store.close()
   await client.quit()
 })

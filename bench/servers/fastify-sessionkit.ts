@@ -1,4 +1,7 @@
-/** Fastify 5 + sessionkit (RedisStore over node-redis, active-session tracking on: the default). */
+/**
+ * Fastify 5 + sessionkit (RedisStore over node-redis, active-session tracking on: the default). With
+ * NEAR_CACHE=1, RedisStore's near cache is on (sessions served from memory between touches).
+ */
 import Fastify from 'fastify'
 import { createClient } from 'redis'
 import { createSessionkit, RedisStore, type Session } from 'sessionkit'
@@ -6,7 +9,11 @@ import { sessionPlugin } from 'sessionkit/fastify'
 import { APP_DATA, LOGIN_USER, env, exitOnSignal, port, signInUser } from './common.js'
 
 const client = await createClient({ url: env('REDIS_URL') }).connect()
-const kit = createSessionkit({ store: new RedisStore({ client }), cookie: { secure: false } })
+const store = new RedisStore({
+  client,
+  nearCache: process.env.NEAR_CACHE === '1' ? { maxEntries: 100_000 } : undefined,
+})
+const kit = createSessionkit({ store, cookie: { secure: false } })
 const app = Fastify({ logger: false })
 await app.register(sessionPlugin, { sessionkit: kit })
 
@@ -38,5 +45,6 @@ await app.listen({ port: port(), host: '127.0.0.1' })
 console.log('listening')
 exitOnSignal(async () => {
   await app.close()
+  await store.close()
   await client.quit()
 })

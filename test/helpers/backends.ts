@@ -55,14 +55,14 @@ function clusterNodes(
 }
 
 /**
- * Opens a backend. `url` overrides the single-node server and `clusterAddresses` the Cluster (for tests that start
- * their own).
+ * Opens a backend. `url` overrides the single-node server and `cluster` the Cluster's seed nodes (`host:port`),
+ * for tests that start their own.
  */
 export async function openBackend(
   name: BackendName,
   options: {
     url?: string
-    clusterAddresses?: readonly string[]
+    cluster?: readonly string[]
     timeoutMs?: number
     store?: Omit<RedisStoreOptions, 'client'>
   } = {},
@@ -112,9 +112,7 @@ export async function openBackend(
     }
     case 'node-redis cluster': {
       const c = createCluster({
-        rootNodes: clusterNodes(options.clusterAddresses).map((n) => ({
-          url: `redis://${n.host}:${n.port}`,
-        })),
+        rootNodes: clusterNodes(options.cluster).map((n) => ({ url: `redis://${n.host}:${n.port}` })),
       })
       c.on('error', () => undefined)
       await c.connect()
@@ -126,7 +124,7 @@ export async function openBackend(
       break
     }
     case 'ioredis cluster': {
-      const c = new Cluster(clusterNodes(options.clusterAddresses), { lazyConnect: true })
+      const c = new Cluster(clusterNodes(options.cluster), { lazyConnect: true })
       c.on('error', () => undefined)
       await c.connect()
       client = c
@@ -166,7 +164,10 @@ export async function openBackend(
       return out
     },
     send: (key, args) => store.redis.send(key, args),
-    close,
+    async close() {
+      await store.close()
+      await close()
+    },
   }
 }
 

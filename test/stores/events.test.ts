@@ -314,7 +314,7 @@ describe('expire reported by the store (watchExpirations)', () => {
     'node-redis cluster',
     'ioredis cluster',
   ])('%s: every expired session is one expire event, with its id', async (name) => {
-    const backend = await openBackend(name, { url: single.url, clusterAddresses: cluster.addresses })
+    const backend = await openBackend(name, { url: single.url, cluster: cluster.addresses })
     const kit = createSessionkit({
       store: backend.store,
       cookie: { secure: false },
@@ -388,7 +388,7 @@ describe('the active-sessions gauge', () => {
     async (name) => {
       const server = await startRedis()
       const cluster = name.includes('cluster') ? await startCluster() : undefined
-      const backend = await openBackend(name, { url: server.url, clusterAddresses: cluster?.addresses })
+      const backend = await openBackend(name, { url: server.url, cluster: cluster?.addresses })
       try {
         const kit = createSessionkit({ store: backend.store, cookie: { secure: false }, deviceParser: false })
         for (let i = 0; i < 4; i++) await new Browser(kit).request((s) => s.signIn(`gauge-${i}`))

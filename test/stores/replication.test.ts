@@ -37,8 +37,9 @@ describe.each<BackendName>(['node-redis single', 'ioredis single'])('waitForRepl
     await replicaInSync(replica)
     backend = await openBackend(name, {
       url: primary.url,
-      timeoutMs: 1000,
-      store: { waitForReplicas: { replicas: 1, timeoutMs: 200 }, circuitBreaker: false },
+      // WAIT gets a second: on a busy machine (the whole suite runs in parallel) a replica can take 200 ms.
+      timeoutMs: 2000,
+      store: { waitForReplicas: { replicas: 1, timeoutMs: 1000 }, circuitBreaker: false },
     })
     kit = createSessionkit({ store: backend.store, cookie: { secure: false }, deviceParser: false })
   })

@@ -17,6 +17,7 @@ import { refFromToken } from '../../src/core/token.js'
 import { toUserRef } from '../../src/core/user-id.js'
 import { ALL_BACKENDS, instrumentStore, openBackend, type Backend } from '../helpers/backends.js'
 import { Browser, sleep } from '../helpers/browser.js'
+import { nearCacheState } from '../helpers/near-cache.js'
 
 const deviceParser: DeviceParser = (ua) => ({
   browser: ua.split('/')[0] ?? '',
@@ -30,7 +31,18 @@ function newUser(): string {
   return `user-${process.pid}-${++userSeq}-${Math.random().toString(36).slice(2, 6)}`
 }
 
-describe.each(ALL_BACKENDS)('store contract: %s', (name) => {
+// Every backend, and two with RedisStore's near cache on: the whole contract must hold with it too (one process
+// reads its own writes; test/stores/near-cache.test.ts covers what two app servers see of each other's).
+const CONTRACT_BACKENDS = [
+  ...ALL_BACKENDS.map((name) => ({ name, label: name, nearCache: false })),
+  ...(['node-redis single', 'ioredis cluster'] as const).map((name) => ({
+    name,
+    label: `${name}, near cache`,
+    nearCache: true,
+  })),
+]
+
+describe.each(CONTRACT_BACKENDS)('store contract: $label', ({ name, nearCache }) => {
   let backend: Backend
   let kit: Sessionkit
   const kitFor = (
@@ -39,7 +51,8 @@ describe.each(ALL_BACKENDS)('store contract: %s', (name) => {
   ): Sessionkit => createSessionkit({ store, cookie: { secure: false }, deviceParser, ...options })
 
   beforeAll(async () => {
-    backend = await openBackend(name)
+    backend = await openBackend(name, nearCache ? { store: { nearCache: { maxEntries: 1000 } } } : {})
+    if (nearCache) await nearCacheState(backend.redis!, 'up')
     kit = kitFor()
   })
   afterAll(async () => {
@@ -541,5 +554,19 @@ describe.each(ALL_BACKENDS)('store contract: %s', (name) => {
       expect(() => s.set('f', (() => 1) as never)).toThrow(SessionkitError)
     })
     expect(browser.cookie).toBeUndefined()
+  })
+
+  it('serves a session read again from memory exactly when the near cache is on', async () => {
+    const browser = await signedIn(newUser())
+    const hits = (): number | undefined => backend.redis?.nearCacheStats()?.hits
+    const before = hits()
+    // The first load fills the cache once its index check is back: read until one is served from memory.
+    for (let i = 0; i < 500 && hits() === before; i++) {
+      expect(await alive(browser.cookie)).toBe(true)
+      if (!nearCache) break
+      await sleep(2)
+    }
+    if (nearCache) expect(hits()).toBeGreaterThan(before!)
+    else expect(backend.redis?.nearCacheStats()).toBeUndefined()
   })
 })

@@ -39,9 +39,16 @@ import { toUserRef, type UserRef } from '../../core/user-id.js'
 import type { CircuitBreakerOptions } from './circuit-breaker.js'
 import { watchKeyExpirations } from './expiry-watch.js'
 import { KeyLayout } from './keys.js'
+import {
+  NearCache,
+  resolveNearCacheOptions,
+  type NearCacheOptions,
+  type NearCacheStats,
+  type TrackedLoad,
+} from './near-cache.js'
 import { toRedisCommander, type RedisClientLike, type RedisCommander } from './redis-client.js'
-import { ScriptRunner, type ReplicaConfirmation } from './script-runner.js'
-import { scripts } from './scripts.js'
+import { ScriptRunner, type ReplicaConfirmation, type RunOptions } from './script-runner.js'
+import { scripts, type LuaScript } from './scripts.js'
 import { countSessionKeys } from './session-count.js'
 
 export interface RedisStoreOptions {
@@ -69,9 +76,29 @@ export interface RedisStoreOptions {
    * replicas).
    */
   readonly waitForReplicas?: ReplicaConfirmation
+  /**
+   * Keep loaded sessions in this process's memory and serve them with no Redis call until their touch is due,
+   * kept honest by Redis client tracking (see the README's "Near cache"). Off by default. It opens two
+   * connections per Redis node (Cluster: per primary) with the client's `duplicate()`; `close()` ends them.
+   *
+   * @example
+   * ```ts
+   * const store = new RedisStore({ client, nearCache: { maxEntries: 100_000 } })
+   * process.once('SIGTERM', () => void store.close().then(() => client.quit()))
+   * ```
+   */
+  readonly nearCache?: NearCacheOptions | false
 }
 
-const OPTION_NAMES = ['client', 'prefix', 'timeoutMs', 'maxInFlight', 'circuitBreaker', 'waitForReplicas']
+const OPTION_NAMES = [
+  'client',
+  'prefix',
+  'timeoutMs',
+  'maxInFlight',
+  'circuitBreaker',
+  'waitForReplicas',
+  'nearCache',
+]
 const SCAN_COUNT = '500'
 const SCAN_READS_AT_ONCE = 50
 
@@ -100,6 +127,7 @@ export class RedisStore implements SessionStore, AdminStore {
   readonly redis: RedisCommander
   readonly #client: RedisClientLike
   readonly #runner: ScriptRunner
+  readonly #nearCache: NearCache | undefined
   #limitsOf: StorePolicy | undefined
   #limits: readonly [string, string, string, string] = ['', '', '', '']
 
@@ -119,10 +147,13 @@ export class RedisStore implements SessionStore, AdminStore {
       circuitBreaker: checkBreaker(options.circuitBreaker),
       waitForReplicas: checkConfirmation(options.waitForReplicas, timeoutMs),
     })
+    const nearCache = resolveNearCacheOptions(options.nearCache)
+    this.#nearCache = nearCache && new NearCache(options.client, this.redis, this.keys, nearCache, this)
   }
 
   load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
     const limits = this.#loadLimits(policy)
+    const key = this.keys.session(ref)
     const args = [
       this.keys.userIndexPrefix(ref.tag),
       ref.hash,
@@ -134,7 +165,12 @@ export class RedisStore implements SessionStore, AdminStore {
     ]
     const ips = policy.uniqueIpsPerUser
     if (ips) args.push(this.keys.userIpsPrefix(ref.tag), String(ips.max), String(ips.windowMs))
-    return this.#runner.run(scripts.load, [this.keys.session(ref)], args, LOAD)
+    if (this.#nearCache) {
+      return this.#nearCache.load(key, ref, policy, ipAddress, (via) =>
+        this.#runner.run(scripts.load, [key], args, { read: trackedLoad, via }),
+      )
+    }
+    return this.#runner.run(scripts.load, [key], args, LOAD)
   }
 
   /** load.lua's limit arguments, as strings: computed once per policy, since a load runs on every request. */
@@ -174,7 +210,7 @@ export class RedisStore implements SessionStore, AdminStore {
     ]
     for (const [name, value] of spec.fields) args.push(name, value)
     const options = spec.completesRotation === true ? PAST_ADMISSION : undefined
-    const reply = asArray(await this.#runner.run(scripts.create, keys, args, options))
+    const reply = asArray(await this.#write(scripts.create, keys, args, options))
     return {
       now: Number(reply[0]),
       absoluteExpiresAt: Number(reply[1]),
@@ -191,11 +227,11 @@ export class RedisStore implements SessionStore, AdminStore {
     for (const [name, value] of delta.set) args.push(name, value)
     for (const name of delta.del) args.push(name)
     const keys = [this.keys.session(ref), this.keys.forwardingNote(ref), this.keys.held(ref)]
-    return this.#runner.run(scripts.save, keys, args, { read: saveResult })
+    return this.#write(scripts.save, keys, args, { read: saveResult })
   }
 
   async claim(ref: SessionRef, successor: Successor | undefined): Promise<StoredFields | undefined> {
-    const reply = await this.#runner.run(
+    const reply = await this.#write(
       scripts.claim,
       [this.keys.session(ref), this.keys.forwardingNote(ref)],
       [this.keys.userIndexPrefix(ref.tag), ref.hash, successor?.ref.id ?? '', successor?.owner ?? ''],
@@ -205,7 +241,7 @@ export class RedisStore implements SessionStore, AdminStore {
   }
 
   async destroy(ref: SessionRef): Promise<boolean> {
-    const reply = await this.#runner.run(
+    const reply = await this.#write(
       scripts.destroy,
       [this.keys.session(ref)],
       [this.keys.userIndexPrefix(ref.tag), ref.hash],
@@ -249,7 +285,7 @@ export class RedisStore implements SessionStore, AdminStore {
             spec.exceptHash ?? '',
             spec.spareImpersonated ? '1' : '0',
           ]
-    const reply = await this.#runner.run(scripts.revoke, [this.keys.userIndex(user)], args, {
+    const reply = await this.#write(scripts.revoke, [this.keys.userIndex(user)], args, {
       confirm: isPositive,
     })
     return Number(reply)
@@ -257,7 +293,7 @@ export class RedisStore implements SessionStore, AdminStore {
 
   async cleanup(user: UserRef, policy: StorePolicy, dryRun: boolean): Promise<CleanupResult> {
     const reply = asArray(
-      await this.#runner.run(
+      await this.#write(
         scripts.cleanup,
         [this.keys.userIndex(user)],
         [
@@ -442,6 +478,34 @@ export class RedisStore implements SessionStore, AdminStore {
   #send(routeKey: string | undefined, args: string[]): Promise<unknown> {
     return this.#runner.send(routeKey, args)
   }
+
+  /**
+   * Runs a script that may change sessions. Every such script goes through here: with the near cache on, this
+   * process drops its entries of the keys the script names when it settles (read-your-writes).
+   */
+  #write<T = unknown>(
+    script: LuaScript,
+    keys: readonly string[],
+    args: readonly string[],
+    options?: RunOptions<T>,
+  ): Promise<T> {
+    const work = this.#runner.run(script, keys, args, options)
+    return this.#nearCache ? this.#nearCache.afterWrite(work, keys) : work
+  }
+
+  /** The near cache's figures, or `undefined` when it is off. */
+  nearCacheStats(): NearCacheStats | undefined {
+    return this.#nearCache?.stats()
+  }
+
+  /**
+   * Closes what the store opened itself: the near cache's connections (the client passed in is never closed).
+   * Loads still work afterwards, through the client, uncached.
+   */
+  close(): Promise<void> {
+    this.#nearCache?.close()
+    return Promise.resolve()
+  }
 }
 
 /** Maps `keys` through `read`, a few at a time (see SCAN_READS_AT_ONCE). */
@@ -522,6 +586,13 @@ function unusable(list: unknown[]): LoadResult {
   if (reason === 'expired') return { status: 'expired', owner }
   if (reason === 'too_many_ips') return { status: 'refused', reason, owner }
   return { status: 'invalid', reason: reason === 'too_large' ? 'too_large' : 'corrupt' }
+}
+
+/** load.lua's reply with its server time and touch flag, for the near cache. */
+function trackedLoad(reply: unknown): TrackedLoad {
+  const result = loadResult(reply)
+  const list = result.status === 'found' ? asArray(reply) : []
+  return { result, now: Number(list[0]), touched: Number(list[1]) === 1 }
 }
 
 const APPLIED: SaveResult = Object.freeze({ status: 'applied' })

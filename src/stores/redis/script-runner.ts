@@ -43,6 +43,11 @@ export interface RunOptions<T> {
    * an operation whose first step took effect. The deadline still bounds it, and it never runs late.
    */
   readonly admitted?: boolean
+  /**
+   * Another connection to send the call on (the near cache's tracking link) instead of the user's client. Its
+   * connection errors do not count toward the circuit breaker: the near cache retries those on the user's client.
+   */
+  readonly via?: RedisCommander | undefined
 }
 
 /** Error replies that mean "Redis cannot serve right now", as opposed to "Redis refused this command". */
@@ -88,9 +93,10 @@ export class ScriptRunner {
       const call = this.#deadlines.track(script.name, reject)
       const command = ['EVALSHA', script.sha, String(keys.length), ...keys, '', ...args]
       const routeKey = keys[0]
+      const redis = options.via ?? this.#redis
       const fail = (error: unknown): void => {
         if (!this.#deadlines.settle(call)) return
-        if (isUnavailable(error)) this.#breaker?.failed(localNow())
+        if (isUnavailable(error) && options.via === undefined) this.#breaker?.failed(localNow())
         else this.#breaker?.succeeded()
         reject(storeError(script.name, error))
       }
@@ -114,18 +120,18 @@ export class ScriptRunner {
         }
         command[0] = 'EVAL'
         command[1] = script.source
-        this.#send(routeKey, command).then(onReply, onError)
+        this.#send(routeKey, command, redis).then(onReply, onError)
       }
       const deadlineArg = 3 + keys.length
       if (this.#clock.known) {
         command[deadlineArg] = this.#clock.deadline(call.sentAt, this.#deadlines.timeoutMs)
-        this.#send(routeKey, command).then(onReply, onError)
+        this.#send(routeKey, command, redis).then(onReply, onError)
         return
       }
       // Until the server's clock is known, a call could not carry a deadline: learn it first (once).
       this.#syncClock().then(() => {
         command[deadlineArg] = this.#clock.deadline(call.sentAt, this.#deadlines.timeoutMs)
-        this.#send(routeKey, command).then(onReply, onError)
+        this.#send(routeKey, command, redis).then(onReply, onError)
       }, fail)
     })
   }
@@ -197,9 +203,13 @@ export class ScriptRunner {
   }
 
   /** The client's promise; a client that throws instead of rejecting (closed, misused) rejects too. */
-  #send(routeKey: string | undefined, command: readonly string[]): Promise<unknown> {
+  #send(
+    routeKey: string | undefined,
+    command: readonly string[],
+    redis: RedisCommander = this.#redis,
+  ): Promise<unknown> {
     try {
-      return this.#redis.send(routeKey, command)
+      return redis.send(routeKey, command)
     } catch (error) {
       return Promise.reject(error instanceof Error ? error : new Error(String(error)))
     }

@@ -23,6 +23,15 @@
 -- the count lets the client reject a planted one that does.
 local now, stale = begin()
 if not now then return stale end
+
+-- Near cache (stores/redis/tracking-link.ts): the caller's connection may have CLIENT TRACKING on, with NOLOOP.
+-- Redis 7.0 tracks a script's declared KEYS for its caller whenever the script runs a read, and a write drops
+-- the key from the tracking table without telling the writer: so after the touch writes the session, one more
+-- read keeps it tracked. (Without tracking, one EXISTS per touch.)
+local function keep_tracked()
+  redis.call('EXISTS', KEYS[1])
+end
+
 local fields = redis.pcall('HGETALL', KEYS[1])
 if type(fields) == 'table' and fields.err then return {'!', 'corrupt'} end
 if #fields == 0 then return false end
@@ -77,6 +86,7 @@ if touching then
     redis.call('ZADD', index, expires, ARGV[3])
     extend_ttl(index, expires)
   end
+  keep_tracked()
   touched = 1
 end
 
