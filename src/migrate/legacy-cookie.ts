@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { AMBIGUOUS, readCookieValue } from '../core/cookie.js'
 import { createHmac, timingSafeEqual } from 'node:crypto'
 
 /** Longest cookie value read: the peers' values are under 100 characters. */
@@ -22,21 +23,9 @@ const MAX_SID_LENGTH = 512
  * absent, undecodable, too long, or present several times with different values (ambiguous: a planted cookie).
  */
 export function readLegacyCookie(header: string, name: string): string | undefined {
-  let found: string | undefined
-  let start = 0
-  while (start < header.length) {
-    let end = header.indexOf(';', start)
-    if (end === -1) end = header.length
-    let i = start
-    while (header.charCodeAt(i) === 0x20) i++
-    const eq = header.indexOf('=', i)
-    if (eq !== -1 && eq < end && eq - i === name.length && header.startsWith(name, i)) {
-      const value = header.slice(eq + 1, end).trim()
-      if (found !== undefined && found !== value) return undefined
-      found = value
-    }
-    start = end + 1
-  }
+  // The same exact-name scan as sessionkit's own cookie (a planted duplicate is ambiguous, never a guess).
+  const value = readCookieValue(header, name)
+  let found = value === AMBIGUOUS ? undefined : value?.trim()
   if (found === undefined || found.length > MAX_VALUE_LENGTH) return undefined
   if (found.length >= 2 && found.startsWith('"') && found.endsWith('"')) found = found.slice(1, -1)
   if (!found.includes('%')) return found

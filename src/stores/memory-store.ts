@@ -132,16 +132,9 @@ export class MemoryStore implements SessionStore, AdminStore {
 
   load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult> {
     const now = this.#now()
-    const session = this.#live(ref.id, now)
-    if (!session) return Promise.resolve({ status: 'missing' })
-    let size = 0
-    for (const [name, value] of session.fields) size += byteLength(name) + byteLength(value)
-    if (size > policy.maxStoredBytes) return Promise.resolve({ status: 'invalid', reason: 'too_large' })
-    const lastSeen = Number(session.fields.get(META.lastSeenAt))
-    const deadline = Number(session.fields.get(META.absoluteExpiresAt))
-    if (!Number.isFinite(lastSeen) || !Number.isFinite(deadline)) {
-      return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
-    }
+    const checked = this.#readable(ref, policy, now)
+    if ('status' in checked) return Promise.resolve(checked)
+    const { session, lastSeen, deadline } = checked
     const fields: string[] = []
     for (const [name, value] of session.fields) fields.push(name, value)
     const user = session.fields.get(META.userId)
@@ -176,6 +169,27 @@ export class MemoryStore implements SessionStore, AdminStore {
       if (user !== undefined) this.#extend(ref.tag, user, expires)
     }
     return Promise.resolve({ status: 'found', fields })
+  }
+
+  /** What load.lua and peek.lua check before reading: there, not oversize, with its times (else why not). */
+  #readable(
+    ref: SessionRef,
+    policy: StorePolicy,
+    now: number,
+  ):
+    | { session: StoredSession; lastSeen: number; deadline: number }
+    | { status: 'missing' }
+    | { status: 'invalid'; reason: 'corrupt' | 'too_large' } {
+    const session = this.#live(ref.id, now)
+    if (!session) return { status: 'missing' }
+    let size = 0
+    for (const [name, value] of session.fields) size += byteLength(name) + byteLength(value)
+    if (size > policy.maxStoredBytes) return { status: 'invalid', reason: 'too_large' }
+    const lastSeen = Number(session.fields.get(META.lastSeenAt))
+    const deadline = Number(session.fields.get(META.absoluteExpiresAt))
+    if (!Number.isFinite(lastSeen) || !Number.isFinite(deadline))
+      return { status: 'invalid', reason: 'corrupt' }
+    return { session, lastSeen, deadline }
   }
 
   create(spec: CreateSpec, policy: StorePolicy): Promise<CreateResult> {
@@ -349,16 +363,9 @@ export class MemoryStore implements SessionStore, AdminStore {
 
   peek(ref: SessionRef, policy: StorePolicy): Promise<PeekResult> {
     const now = this.#now()
-    const session = this.#live(ref.id, now)
-    if (!session) return Promise.resolve({ status: 'missing' })
-    let size = 0
-    for (const [name, value] of session.fields) size += byteLength(name) + byteLength(value)
-    if (size > policy.maxStoredBytes) return Promise.resolve({ status: 'invalid', reason: 'too_large' })
-    const lastSeen = Number(session.fields.get(META.lastSeenAt))
-    const deadline = Number(session.fields.get(META.absoluteExpiresAt))
-    if (!Number.isFinite(lastSeen) || !Number.isFinite(deadline)) {
-      return Promise.resolve({ status: 'invalid', reason: 'corrupt' })
-    }
+    const checked = this.#readable(ref, policy, now)
+    if ('status' in checked) return Promise.resolve(checked)
+    const { session, deadline } = checked
     if (now >= deadline) return Promise.resolve({ status: 'missing' })
     const user = session.fields.get(META.userId)
     if (user !== undefined && !this.#indexFor(ref.tag, user, now, false)?.entries.has(ref.hash)) {
