@@ -22,4 +22,4 @@ export type { LegacyLookup, LegacySession, LegacySource } from '../core/legacy-s
 export { fromExpressSession, type ExpressSessionSourceOptions } from './express-session.js'
 export { fromFastifySession, type FastifySessionSourceOptions } from './fastify-session.js'
 export type { LegacySessionData, LegacySourceOptions } from './redis-source.js'
-export type { LegacyRedisClient } from './legacy-redis.js'
+export type { RedisClientLike as LegacyRedisClient } from '../stores/redis/redis-client.js'

@@ -11,15 +11,16 @@ import type { LegacyLookup, LegacySource } from '../core/legacy-source.js'
 import { rejectUnknownOptions } from '../core/option-checks.js'
 import { normalizeUserId } from '../core/user-id.js'
 import { readLegacyCookie } from './legacy-cookie.js'
-import { LegacyRedis, type LegacyRedisClient, type TakenValue } from './legacy-redis.js'
+import { LegacyRedisSessions, type TakenValue } from '../stores/redis/legacy-sessions.js'
+import type { RedisClientLike } from '../stores/redis/redis-client.js'
 
 /** Legacy session data as the `userId` option sees it (the legacy `cookie` field removed). */
 export type LegacySessionData = Readonly<Record<string, JsonValue>>
 
 /** Options both sources share. */
 export interface LegacySourceOptions {
-  /** The client the legacy store used: node-redis or ioredis, single node or Cluster. Never closed here. */
-  readonly client: LegacyRedisClient
+  /** The client the legacy store used: node-redis or ioredis, single node, Sentinel or Cluster. Never closed here. */
+  readonly client: RedisClientLike
   /** The legacy store's key prefix. Default `'sess:'` (connect-redis's). */
   readonly prefix?: string
   /** The secret the legacy cookies were signed with, or the list of secrets of a rotation (any one verifies). */
@@ -42,7 +43,7 @@ const NONE: LegacyLookup = Object.freeze({ kind: 'none' })
 export class RedisLegacySource implements LegacySource {
   readonly cookieName: string
   readonly #prefix: string
-  readonly #redis: LegacyRedis
+  readonly #redis: LegacyRedisSessions
   readonly #readSid: SessionIdReader
   readonly #userId: ((data: LegacySessionData) => unknown) | undefined
   readonly #clearCookie: string
@@ -50,7 +51,7 @@ export class RedisLegacySource implements LegacySource {
   constructor(options: LegacySourceOptions, cookieName: string, readSid: SessionIdReader) {
     this.cookieName = cookieName
     this.#prefix = options.prefix ?? 'sess:'
-    this.#redis = new LegacyRedis(options.client, options.timeoutMs ?? 1000)
+    this.#redis = new LegacyRedisSessions(options.client, options.timeoutMs ?? 1000)
     this.#readSid = readSid
     this.#userId = options.userId
     this.#clearCookie = serialize(cookieName, '', { path: '/', maxAge: 0, expires: new Date(0) })

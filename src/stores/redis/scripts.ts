@@ -45,4 +45,6 @@ export const scripts = {
   snapshot: load('snapshot'),
   peek: load('peek', true),
   anonymous: load('anonymous'),
+  takeLegacy: load('take-legacy'),
+  restoreLegacy: load('restore-legacy'),
 } as const
