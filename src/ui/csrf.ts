@@ -40,7 +40,10 @@ export function verifyCsrfToken(session: Session, candidate: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-/** Drops the session's CSRF token (a new one is made on next use). Call it after signing a user in. */
+/**
+ * Drops the session's CSRF token (a new one is made on next use). Every sign-in already does (sessionkit's own
+ * namespace starts afresh); call it after another privilege change, so that forms shown before it stop working.
+ */
 export function resetCsrfToken(session: Session): void {
   session.namespace(NAMESPACE).delete(KEY)
 }
