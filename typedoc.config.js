@@ -20,6 +20,10 @@ export default {
   excludePrivate: true,
   // Members inherited from Node's own types (IncomingMessage…) are Node's to document, not ours.
   excludeExternals: true,
+  // Source links point at the repository's main branch, whatever remote (or none) the checkout has: reading git
+  // would warn in a clone without a GitHub remote, as CI's is.
+  disableGit: true,
+  sourceLinkTemplate: `${pkg.repository?.url?.replace(/^git\+/, '').replace(/\.git$/, '') ?? ''}/blob/main/{path}#L{line}`,
   // (a) a type used by the API but not exported, (b) an export without TSDoc, (c) a {@link} to nothing.
   validation: { notExported: true, notDocumented: true, invalidLink: true },
 }

@@ -38,6 +38,12 @@ export type CompatSessionData = Readonly<Record<string, unknown>>
  */
 export type CompatUserId = (data: CompatSessionData) => unknown
 
+/**
+ * The callback of the compat sessions' `save`, `destroy`, `reload` and `regenerate`, as express-session and
+ * @fastify/session take it: called once the work is done, with its error if it failed.
+ */
+export type CompatCallback = (error?: unknown) => void
+
 /** A compat session object (the Proxy's target): its own properties are the data, plus `cookie`. */
 export interface CompatTarget {
   readonly cookie: CompatCookie
@@ -59,10 +65,15 @@ let requestedRememberMe: (cookie: CompatCookie) => boolean | undefined
  * session cookie again. Anonymous sessions always have browser-session cookies.
  */
 export class CompatCookie {
+  /** The cookie's `Path` (sessionkit's `cookie.path`). */
   readonly path: string
+  /** The cookie's `Domain`; `undefined` for a host-only cookie. */
   readonly domain: string | undefined
+  /** Whether the cookie is `Secure` (sessionkit's `cookie.secure`). */
   readonly secure: boolean
+  /** Always true: the session cookie is never readable by scripts. */
   readonly httpOnly = true
+  /** The cookie's `SameSite` (sessionkit's `cookie.sameSite`). */
   readonly sameSite: 'lax' | 'strict' | 'none'
   /** The `maxAge` last set, in ms (`null` for a browser-session cookie). */
   originalMaxAge: number | null = null
@@ -86,10 +97,15 @@ export class CompatCookie {
     }
   }
 
+  /**
+   * When the cookie expires: a future `Date` makes it persistent (`rememberMe`); `null`, `false` or a past date
+   * makes it a browser-session cookie.
+   */
   get expires(): Date | null {
     return this.#expires
   }
 
+  /** Sets the expiry: a future `Date` asks for a persistent cookie, anything else for a browser-session one. */
   set expires(value: Date | null | false | undefined) {
     const ms = value instanceof Date ? value.getTime() - Date.now() : 0
     this.#expires = ms > 0 ? (value as Date) : null
@@ -102,6 +118,7 @@ export class CompatCookie {
     return this.#expires ? this.#expires.getTime() - Date.now() : null
   }
 
+  /** Sets the lifetime in ms (a `Date` is read as "until then"): positive asks for a persistent cookie, else not. */
   set maxAge(value: number | Date | null | undefined) {
     const ms = value instanceof Date ? value.getTime() - Date.now() : value
     if (typeof ms === 'number' && Number.isFinite(ms) && ms > 0) {
@@ -115,6 +132,7 @@ export class CompatCookie {
     }
   }
 
+  /** express-session's JSON shape of a cookie (`originalMaxAge`, `expires` as ISO 8601, the attributes). */
   toJSON(): Record<string, unknown> {
     return {
       originalMaxAge: this.originalMaxAge,

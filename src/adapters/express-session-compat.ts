@@ -7,9 +7,7 @@
  * @module
  */
 import { inspect } from 'node:util'
-import { bridgeOf, type CompatCookie } from './compat-session.js'
-
-type Callback = (error?: unknown) => void
+import { bridgeOf, type CompatCallback, type CompatCookie } from './compat-session.js'
 
 /** Own property names that are never session data in this mode. */
 export const EXPRESS_RESERVED: ReadonlySet<string> = new Set([
@@ -55,7 +53,7 @@ export class ExpressSessionCompat {
   }
 
   /** Replaces `req.session` with a new, empty session; the old one is gone once saved. */
-  regenerate(callback?: Callback): this {
+  regenerate(callback?: CompatCallback): this {
     const bridge = bridgeOf(this)
     bridge.regenerate(new ExpressSessionCompat())
     if (callback) process.nextTick(callback)
@@ -63,19 +61,19 @@ export class ExpressSessionCompat {
   }
 
   /** Signs out: destroys the session in the store, clears the cookie, and removes `req.session`. */
-  destroy(callback?: Callback): this {
+  destroy(callback?: CompatCallback): this {
     settle(bridgeOf(this).destroy(), callback)
     return this
   }
 
   /** Saves now (the changed keys, and any sign-in or sign-out `userId(data)` calls for). */
-  save(callback?: Callback): this {
+  save(callback?: CompatCallback): this {
     settle(bridgeOf(this).commit(), callback)
     return this
   }
 
   /** Discards unsaved changes and reads the session again. */
-  reload(callback?: Callback): this {
+  reload(callback?: CompatCallback): this {
     settle(bridgeOf(this).reload(), callback)
     return this
   }
@@ -103,7 +101,7 @@ export function plainCopy(session: object): Record<string, unknown> {
 }
 
 /** Calls back after the work, with its error; without a callback an error is dropped, as express-session does. */
-function settle(work: Promise<void>, callback: Callback | undefined): void {
+function settle(work: Promise<void>, callback: CompatCallback | undefined): void {
   work.then(
     () => callback?.(),
     (error: unknown) => callback?.(error),

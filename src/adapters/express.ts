@@ -39,7 +39,7 @@ import { NO_STORE, replaceSetCookie } from './set-cookie.js'
 
 export { ExpressSessionCompat } from './express-session-compat.js'
 export { CompatCookie } from './compat-session.js'
-export type { CompatSessionData, CompatUserId } from './compat-session.js'
+export type { CompatCallback, CompatSessionData, CompatUserId } from './compat-session.js'
 
 declare global {
   // eslint-disable-next-line @typescript-eslint/no-namespace
@@ -56,20 +56,34 @@ declare global {
   }
 }
 
-/** The parts of Express's request the middleware reads. */
+/** The parts of Express's request the middleware reads and sets (Express 4 and 5 requests have them all). */
 export interface ExpressRequest extends IncomingMessage {
+  /** Set by the middleware: the native session (or, in the express-session API mode, that API's object). */
   session: Session
+  /** Set by the middleware in the express-session API mode: the native session. */
   sessionkit?: Session
+  /** The client address; read only when the app sets `trust proxy` (otherwise the socket's address is used). */
   readonly ip?: string | undefined
+  /** `http` or `https`: a `Secure` cookie set over `http` for a remote host logs a warning. */
   readonly protocol?: string
+  /** The host name, for that warning and for clearing tossed cookies. */
   readonly hostname?: string | undefined
+  /** The path the request was sent to, for clearing tossed cookies. */
   readonly originalUrl?: string
-  readonly app?: { get(setting: string): unknown }
+  /** The Express app, for its `trust proxy` setting. */
+  readonly app?: {
+    /** Reads an app setting (`app.get('trust proxy')`). */
+    get(setting: string): unknown
+  }
 }
 
+/** Express's `next`: called with nothing to continue, or with an error for the error handlers. */
 export type Next = (error?: unknown) => void
+
+/** The middleware {@link sessionMiddleware} returns: mount it with `app.use()`. */
 export type Middleware = (req: ExpressRequest, res: ServerResponse, next: Next) => void
 
+/** Options of {@link sessionMiddleware}. */
 export interface SessionMiddlewareOptions {
   /**
    * Make `req.session` reachable as `currentSession()` (AsyncLocalStorage) in code below the route. Default
@@ -101,6 +115,16 @@ const OPTION_NAMES = ['bindCurrentSession', 'api', 'userId']
  * - The session is saved (only the changed keys) before the response ends; `Set-Cookie` is sent only when the
  *   token changed or a dead cookie must be cleared.
  * - A store failure goes to `next(err)` with `err.statusCode === 503`; the visitor's cookie is left alone.
+ *
+ * @example
+ * ```ts
+ * app.use(sessionMiddleware(kit))
+ * app.post('/login', async (req, res) => {
+ *   await req.session.signIn(user.id, { rememberMe: req.body.remember_me === 'on' })
+ *   res.redirect(303, '/')
+ * })
+ * ```
+ * @throws {InvalidOptionsError} naming the first invalid (or unknown) option
  */
 export function sessionMiddleware(kit: Sessionkit, options: SessionMiddlewareOptions = {}): Middleware {
   checkOptions(options)

@@ -6,10 +6,8 @@
  * @module
  */
 import { inspect } from 'node:util'
-import { bridgeOf, type CompatCookie } from './compat-session.js'
+import { bridgeOf, type CompatCallback, type CompatCookie } from './compat-session.js'
 import { plainCopy } from './express-session-compat.js'
-
-type Callback = (error?: unknown) => void
 
 /** Own property names that are never session data in this mode. */
 export const FASTIFY_RESERVED: ReadonlySet<string> = new Set([
@@ -77,7 +75,10 @@ export class FastifySessionCompat {
    * Replaces `request.session` with a new session holding only `keepFields`; the old one is gone once saved.
    * Returns a promise, or calls `callback`.
    */
-  regenerate(keepFields?: readonly string[] | Callback, callback?: Callback): Promise<void> | undefined {
+  regenerate(
+    keepFields?: readonly string[] | CompatCallback,
+    callback?: CompatCallback,
+  ): Promise<void> | undefined {
     const done = typeof keepFields === 'function' ? keepFields : callback
     const bridge = bridgeOf(this)
     const kept: [string, unknown][] = []
@@ -90,17 +91,17 @@ export class FastifySessionCompat {
   }
 
   /** Signs out: destroys the session in the store, clears the cookie, and sets `request.session` to `null`. */
-  destroy(callback?: Callback): Promise<void> | undefined {
+  destroy(callback?: CompatCallback): Promise<void> | undefined {
     return settle(bridgeOf(this).destroy(), callback)
   }
 
   /** Discards unsaved changes and reads the session again. */
-  reload(callback?: Callback): Promise<void> | undefined {
+  reload(callback?: CompatCallback): Promise<void> | undefined {
     return settle(bridgeOf(this).reload(), callback)
   }
 
   /** Saves now (the changed keys, and any sign-in or sign-out `userId(data)` calls for). */
-  save(callback?: Callback): Promise<void> | undefined {
+  save(callback?: CompatCallback): Promise<void> | undefined {
     return settle(bridgeOf(this).commit(), callback)
   }
 
@@ -116,7 +117,7 @@ export class FastifySessionCompat {
 }
 
 /** @fastify/session's convention: a promise without a callback, the callback (and no promise) with one. */
-function settle(work: Promise<void>, callback: Callback | undefined): Promise<void> | undefined {
+function settle(work: Promise<void>, callback: CompatCallback | undefined): Promise<void> | undefined {
   if (!callback) return work
   work.then(
     () => {

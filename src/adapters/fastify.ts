@@ -45,7 +45,7 @@ import { NO_STORE, replaceSetCookie } from './set-cookie.js'
 
 export { FastifySessionCompat } from './fastify-session-compat.js'
 export { CompatCookie } from './compat-session.js'
-export type { CompatSessionData, CompatUserId } from './compat-session.js'
+export type { CompatCallback, CompatSessionData, CompatUserId } from './compat-session.js'
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -59,6 +59,7 @@ declare module 'fastify' {
   }
 }
 
+/** Options of {@link sessionPlugin}: `sessionkit` is required. */
 export interface SessionPluginOptions {
   /** The instance made by `createSessionkit`. */
   readonly sessionkit: Sessionkit
@@ -326,5 +327,15 @@ class FastifyCompatHttp extends FastifyHttp implements CompatHost {
  *
  * - No cookie: no store call. A cookie: one store call (load, with throttled touch) in `onRequest`.
  * - Changes are saved in `onSend`; a store failure goes through Fastify's error handler as a 503.
+ * - Bad options make `register()` reject with `InvalidOptionsError`.
+ *
+ * @example
+ * ```ts
+ * await app.register(sessionPlugin, { sessionkit: kit })
+ * app.post('/login', async (request, reply) => {
+ *   await request.session.signIn(user.id)
+ *   return reply.redirect('/', 303)
+ * })
+ * ```
  */
 export const sessionPlugin = fp(plugin, { fastify: '5.x', name: 'sessionkit' })

@@ -13,6 +13,7 @@ import type { StoredFields } from '../core/store.js'
 
 /** A session read for an admin tool: every stored field, and how long it has left. */
 export interface InspectedSession {
+  /** Every stored field (metadata, data and namespaces), as stored. */
   readonly fields: StoredFields
   /** Time to live in ms; negative when the backend reports none. */
   readonly ttlMs: number
@@ -25,21 +26,29 @@ export interface InspectedSession {
 
 /** What a walk over all sessions reports for each one (metadata fields only, never the data). */
 export interface ScannedSession {
+  /** The session's id. */
   readonly ref: SessionRef
+  /** Its metadata fields (the ones a listing reads). */
   readonly fields: StoredFields
 }
 
 /** A key under the session layout that is not what sessionkit writes: reported and skipped, never fatal. */
 export interface ForeignKey {
+  /** The key's name, raw (escape it before printing it to a terminal). */
   readonly key: string
+  /** Why it was skipped, for people: `holds a string, not a hash`... */
   readonly reason: string
 }
 
+/** One batch of {@link AdminStore.scanSessions}. */
 export interface SessionScanBatch {
+  /** Sessions found in this batch. */
   readonly sessions: readonly ScannedSession[]
+  /** Session-like keys that are not what sessionkit writes. */
   readonly foreign: readonly ForeignKey[]
 }
 
+/** One batch of {@link AdminStore.scanUsers}. */
 export interface UserScanBatch {
   /** Users whose index is a well-formed key of the right type. */
   readonly users: readonly string[]
@@ -47,6 +56,10 @@ export interface UserScanBatch {
   readonly foreign: readonly ForeignKey[]
 }
 
+/**
+ * The admin port, for the CLI and the admin view: read a session without touching it, walk every session and
+ * every user. `RedisStore` (SCAN on every master, never KEYS) and `MemoryStore` implement it.
+ */
 export interface AdminStore {
   /** Reads a session without touching it (no TTL slide, no last-seen update). */
   inspect(ref: SessionRef): Promise<InspectedSession | undefined>
@@ -58,7 +71,10 @@ export interface AdminStore {
   ping(): Promise<void>
 }
 
-/** The admin side of a store, when it has one (both built-in stores do). */
+/**
+ * The admin side of a store, when it has one (both built-in stores do).
+ * @internal
+ */
 export function adminStoreOf(store: object): AdminStore | undefined {
   const candidate = store as Partial<AdminStore>
   return typeof candidate.inspect === 'function' &&

@@ -24,6 +24,17 @@ export type ActiveSessionJson = {
   readonly [K in ShownField]: ActiveSession[K] extends Date ? string : ActiveSession[K]
 }
 
+/**
+ * The JSON the Active Sessions API sends for one session: the shown fields only, times as ISO 8601. For an API of
+ * your own that must match sessionkit's.
+ *
+ * @example
+ * ```ts
+ * app.get('/me/sessions', async (req, res) => {
+ *   res.json((await req.session.listSessions()).map(toActiveSessionJson))
+ * })
+ * ```
+ */
 export function toActiveSessionJson(session: ActiveSession): ActiveSessionJson {
   return {
     id: session.id,

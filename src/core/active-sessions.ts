@@ -17,6 +17,7 @@ import { toUserRef, type UserIdInput } from './user-id.js'
 export interface ActiveSession {
   /** The private id: safe to show, can revoke, can never authenticate. */
   readonly id: string
+  /** The signed-in user. */
   readonly userId: string
   /** Whether this is the session of the request that asked. */
   readonly current: boolean
@@ -30,7 +31,9 @@ export interface ActiveSession {
   readonly deviceName: string
   /** The address the session was last seen from; empty when unknown. */
   readonly ipAddress: string
+  /** When the user signed in on this session. */
   readonly signedInAt: Date
+  /** The last request that touched the session (updated at most once per `touchIntervalMs`). */
   readonly lastSeenAt: Date
   /** When the session expires unless used (the idle deadline, capped by the absolute one). */
   readonly expiresAt: Date

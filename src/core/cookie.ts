@@ -15,8 +15,15 @@ import { InvalidOptionsError } from './errors.js'
 import { rejectUnknownOptions } from './option-checks.js'
 import { isWellFormedToken } from './token.js'
 
+/**
+ * The session cookie (`createSessionkit({ cookie })`). The defaults give `__Host-sid`: `HttpOnly`, `Secure`,
+ * `SameSite=Lax`, `Path=/`, no `Domain`; only `secure: false` is needed for plain-HTTP development.
+ */
 export interface SessionCookieOptions {
-  /** Cookie name without prefix. Default `sid`. */
+  /**
+   * Cookie name without prefix: 1-128 RFC 6265 token characters, not starting with `__Host-`/`__Secure-` (ask
+   * for the prefix with `hostPrefix`). Default `sid`.
+   */
   readonly name?: string
   /**
    * Add the `__Host-` prefix: the browser then only accepts the cookie from this exact host, over HTTPS, with
@@ -29,19 +36,25 @@ export interface SessionCookieOptions {
    * plain-HTTP localhost; never do it in production.
    */
   readonly secure?: boolean
-  /** Default `lax`. `none` needs `secure: true`. */
+  /** The `SameSite` attribute. Default `lax`. `none` needs `secure: true`. */
   readonly sameSite?: 'lax' | 'strict' | 'none'
-  /** Default `/`. */
+  /** The `Path` attribute. Default `/`. */
   readonly path?: string
-  /** Default none (host-only cookie, the safest). */
+  /** The `Domain` attribute, a plain host name. Default none (host-only cookie, the safest). */
   readonly domain?: string
 }
 
+/** The session cookie's attributes as they are sent, after validation and defaults (it is always `HttpOnly`). */
 export interface ResolvedCookieOptions {
+  /** The full name, `__Host-` prefix included when it applies (`__Host-sid` by default). */
   readonly name: string
+  /** Whether the cookie carries `Secure`. */
   readonly secure: boolean
+  /** The `SameSite` attribute. */
   readonly sameSite: 'lax' | 'strict' | 'none'
+  /** The `Path` attribute. */
   readonly path: string
+  /** The `Domain` attribute; `undefined` for a host-only cookie. */
   readonly domain: string | undefined
 }
 

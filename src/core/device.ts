@@ -105,6 +105,16 @@ function detect(ua: string): DeviceInfo {
 /** The four icon families of the Active Sessions page (GitLab's helper has the same buckets). */
 export type DeviceCategory = 'desktop' | 'phone' | 'tablet' | 'other'
 
+/**
+ * The icon family of a device type as the detector names it (`ActiveSession.deviceType`): smartphones, feature
+ * phones and phablets are `phone`; anything unknown is `other`.
+ *
+ * @example
+ * ```ts
+ * deviceCategory('smartphone') // 'phone'
+ * deviceCategory('') // 'other'
+ * ```
+ */
 export function deviceCategory(deviceType: string): DeviceCategory {
   switch (deviceType) {
     case 'desktop':

@@ -9,7 +9,7 @@
 import { InvalidArgumentError } from './errors.js'
 import { toTime } from './stored-fields.js'
 
-/** GitLab's `MAX_ADMIN_MODE_TIME`: 6 hours. */
+/** How long `session.elevate()` lasts by default, in ms: 6 hours (GitLab's `MAX_ADMIN_MODE_TIME`). */
 export const DEFAULT_ELEVATION_MS = 6 * 60 * 60 * 1000
 const MAX_ELEVATION_MS = 30 * 24 * 60 * 60 * 1000
 

@@ -21,8 +21,21 @@ export type SessionkitErrorCode =
   | 'SESSIONKIT_TOO_MANY_ANONYMOUS_SESSIONS'
   | 'SESSIONKIT_TOO_MANY_IPS'
 
-/** Base class of every error sessionkit throws. */
+/**
+ * Base class of every error sessionkit throws.
+ *
+ * @example
+ * ```ts
+ * app.use((error, req, res, next) => {
+ *   if (error instanceof SessionkitError && error.code === 'SESSIONKIT_STORE_UNAVAILABLE') {
+ *     return res.status(503).send('Sessions are unavailable, try again in a moment')
+ *   }
+ *   next(error)
+ * })
+ * ```
+ */
 export class SessionkitError extends Error {
+  /** What kind of error this is: stable across versions, unlike the message. */
   readonly code: SessionkitErrorCode
 
   constructor(code: SessionkitErrorCode, message: string, options?: { cause?: unknown }) {
@@ -30,6 +43,7 @@ export class SessionkitError extends Error {
     this.code = code
   }
 
+  /** The class name (`'StoreUnavailableError'`...), so stack traces and logs say which error it is. */
   override get name(): string {
     return this.constructor.name
   }
@@ -68,8 +82,11 @@ export class InvalidSessionKeyError extends SessionkitError {
 
 /** Storing a value would make the session larger than `maxSessionBytes`. Nothing was written. */
 export class SessionTooLargeError extends SessionkitError {
+  /** The session key (or `namespace.key`) whose value was refused. */
   readonly key: string
+  /** The size the session would have had with the value, in bytes (key names + JSON of every value). */
   readonly size: number
+  /** `maxSessionBytes`, in bytes. */
   readonly limit: number
 
   constructor(key: string, size: number, limit: number) {
@@ -91,11 +108,12 @@ export class InvalidUserIdError extends SessionkitError {
 }
 
 /**
- * The session store failed or did not answer within `storeTimeoutMs`. This is never "no session": adapters
- * turn it into a 503 and leave the visitor's cookie alone.
+ * The session store failed, did not answer within its `timeoutMs` (`RedisStore`'s, default 1 s), is shedding load,
+ * or the replicas did not confirm a write (`waitForReplicas`). This is never "no session": adapters turn it into a
+ * 503 and leave the visitor's cookie alone.
  */
 export class StoreUnavailableError extends SessionkitError {
-  /** HTTP status for frameworks that read `statusCode` (Express, Fastify). */
+  /** HTTP status (503 Service Unavailable) for frameworks that read `statusCode` (Express, Fastify). */
   readonly statusCode = 503
   /** Frameworks must not show this message to clients. */
   readonly expose = false
@@ -110,6 +128,7 @@ export class StoreUnavailableError extends SessionkitError {
  * load and this operation. Thrown by `rotate()`/`signIn()`, so that of two concurrent rotations only one wins.
  */
 export class SessionConflictError extends SessionkitError {
+  /** HTTP status (409 Conflict) for frameworks that read `statusCode` (Express, Fastify). */
   readonly statusCode = 409
 
   constructor(message: string) {
@@ -150,6 +169,7 @@ export class InvalidArgumentError extends SessionkitError {
 
 /** An operation that needs a signed-in session (such as `session.elevate()`) was called on an anonymous one. */
 export class NotSignedInError extends SessionkitError {
+  /** HTTP status (401 Unauthorized) for frameworks that read `statusCode` (Express, Fastify). */
   readonly statusCode = 401
 
   constructor(operation: string) {
@@ -163,8 +183,11 @@ export class NotSignedInError extends SessionkitError {
  * 429; the count for the address is cleared when someone signs in from it.
  */
 export class TooManyAnonymousSessionsError extends SessionkitError {
+  /** HTTP status (429 Too Many Requests) for frameworks that read `statusCode` (Express, Fastify). */
   readonly statusCode = 429
+  /** What was counted: the IPv4 address, or the /64 network of an IPv6 address (`2001:db8:0:1::/64`). */
   readonly ipAddress: string
+  /** `maxAnonymousSessionsPerIp`. */
   readonly limit: number
 
   constructor(ipAddress: string, limit: number) {
@@ -183,8 +206,11 @@ export class TooManyAnonymousSessionsError extends SessionkitError {
  * window slides past the oldest.
  */
 export class TooManyIpsError extends SessionkitError {
+  /** HTTP status (429 Too Many Requests) for frameworks that read `statusCode` (Express, Fastify). */
   readonly statusCode = 429
+  /** The user whose distinct addresses were counted. */
   readonly userId: string
+  /** `uniqueIpsPerUser.max`. */
   readonly limit: number
 
   constructor(userId: string, limit: number) {

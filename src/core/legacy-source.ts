@@ -14,19 +14,29 @@ import type { Session } from './session.js'
 import type { HttpContext } from './state.js'
 import type { UserIdInput } from './user-id.js'
 
-/** What a legacy source found for a request. */
+/** What a legacy source found for a request: `kind` says which case it is. */
 export type LegacyLookup =
   /** No usable legacy cookie (absent, unsigned, bad signature): nothing to do. */
-  | { readonly kind: 'none' }
+  | {
+      /** Nothing to adopt. */
+      readonly kind: 'none'
+    }
   /**
    * A validly signed cookie whose session is gone or unusable (missing key, not a JSON object). The visitor is
    * anonymous; `clearCookie` (a `Set-Cookie` value) removes the legacy cookie so it is not looked up again.
    */
-  | { readonly kind: 'gone'; readonly clearCookie: string | undefined }
+  | {
+      /** The cookie named a session that is not there. */
+      readonly kind: 'gone'
+      /** The `Set-Cookie` value that removes the legacy cookie, if the source knows one. */
+      readonly clearCookie: string | undefined
+    }
   /** A legacy session, already taken out of the legacy store (no other request can take it any more). */
   | LegacySession
 
+/** A legacy session a source took out of its store, ready to be adopted. */
 export interface LegacySession {
+  /** A session was found (and taken). */
   readonly kind: 'found'
   /** The session's data, top-level keys to JSON values (the legacy library's own fields removed). */
   readonly data: Readonly<Record<string, JsonValue>>

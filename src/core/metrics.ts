@@ -23,24 +23,35 @@ import type { SessionkitEventName, SessionkitEvents } from './events.js'
 /** Attribute values of a measurement (OpenTelemetry's `Attributes`, narrowed). */
 export type MetricAttributes = Readonly<Record<string, string | number | boolean>>
 
+/** What sessionkit passes when it creates an instrument (OpenTelemetry's `MetricOptions`, narrowed). */
 export interface InstrumentOptions {
+  /** One line on what the instrument measures. */
   readonly description?: string
+  /** The unit of its values (`ms` for durations); absent for counts. */
   readonly unit?: string
 }
 
+/** A monotonic counter (OpenTelemetry's `Counter`, narrowed). */
 export interface CounterLike {
+  /** Adds `value` (a positive whole number: events or sessions) to the counter. */
   add(value: number, attributes?: MetricAttributes): void
 }
 
+/** A histogram (OpenTelemetry's `Histogram`, narrowed). */
 export interface HistogramLike {
+  /** Records one measurement, in the instrument's unit. */
   record(value: number, attributes?: MetricAttributes): void
 }
 
+/** What a gauge's callback reports through (OpenTelemetry's `ObservableResult`, narrowed). */
 export interface ObservableResultLike {
+  /** Reports the gauge's current value. */
   observe(value: number, attributes?: MetricAttributes): void
 }
 
+/** A gauge read at collection time (OpenTelemetry's `ObservableGauge`, narrowed). */
 export interface ObservableGaugeLike {
+  /** Registers the callback the meter calls at each collection; it may be async. */
   addCallback(callback: (result: ObservableResultLike) => void | Promise<void>): void
 }
 
@@ -54,8 +65,11 @@ export interface ObservableGaugeLike {
  * ```
  */
 export interface MeterLike {
+  /** Creates a counter; called once per counter, when the Sessionkit is made. */
   createCounter(name: string, options?: InstrumentOptions): CounterLike
+  /** Creates a histogram; called once (`sessionkit.store.duration`, in ms), when the Sessionkit is made. */
   createHistogram(name: string, options?: InstrumentOptions): HistogramLike
+  /** Creates a gauge; called once (`sessionkit.sessions.active`), when the Sessionkit is made. */
   createObservableGauge(name: string, options?: InstrumentOptions): ObservableGaugeLike
 }
 

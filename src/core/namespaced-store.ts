@@ -14,6 +14,10 @@ import type { JsonValue } from './json.js'
 import { assertNamespaceName } from './session-key.js'
 
 /**
+ * Key-value storage under `name` inside a session, kept apart from its top-level keys (GitLab's
+ * `NamespacedSessionStore`). Without a session every operation is a no-op; values are JSON-safe, as with
+ * {@link Session.set}.
+ *
  * @example
  * ```ts
  * const feature = new NamespacedSessionStore('my_feature') // uses the current session
@@ -23,12 +27,14 @@ import { assertNamespaceName } from './session-key.js'
  * ```
  */
 export class NamespacedSessionStore implements Iterable<[string, JsonValue]> {
+  /** The namespace. */
   readonly name: string
   readonly #session: NamespaceAccess | undefined
 
   /**
    * @param name the namespace: 1-64 chars of `[A-Za-z0-9_.-]`
    * @param session the session to use; by default the current one, looked up at each call
+   * @throws {InvalidSessionKeyError} `name` is not a valid namespace name
    */
   constructor(name: string, session?: NamespaceAccess) {
     assertNamespaceName(name)
@@ -36,6 +42,7 @@ export class NamespacedSessionStore implements Iterable<[string, JsonValue]> {
     this.#session = session
   }
 
+  /** Returns the value of `key` (a fresh copy), or `undefined`; reading never creates the namespace. */
   // T only names the shape the caller stored; nothing checks it at run time.
   // eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters
   get<T extends JsonValue = JsonValue>(key: string): T | undefined {
@@ -48,29 +55,35 @@ export class NamespacedSessionStore implements Iterable<[string, JsonValue]> {
     return this
   }
 
+  /** Removes `key`. Returns whether it was present (false without a session). */
   delete(key: string): boolean {
     return this.#resolve()?.removeNamespaced(this.name, key) ?? false
   }
 
+  /** Whether `key` is set. */
   has(key: string): boolean {
     return this.get(key) !== undefined
   }
 
+  /** Removes every key of the namespace (the session's other keys are kept). */
   clear(): void {
     const session = this.#resolve()
     if (!session) return
     for (const key of session.namespacedKeys(this.name)) session.removeNamespaced(this.name, key)
   }
 
+  /** Number of keys in the namespace. */
   get size(): number {
     return [...this.keys()].length
   }
 
+  /** The namespace's keys. */
   *keys(): IterableIterator<string> {
     const session = this.#resolve()
     if (session) yield* session.namespacedKeys(this.name)
   }
 
+  /** The namespace's keys with their values (fresh copies). */
   *entries(): IterableIterator<[string, JsonValue]> {
     for (const key of this.keys()) {
       const value = this.get(key)
@@ -78,6 +91,7 @@ export class NamespacedSessionStore implements Iterable<[string, JsonValue]> {
     }
   }
 
+  /** Same as {@link NamespacedSessionStore.entries}: `for (const [key, value] of store)`. */
   [Symbol.iterator](): IterableIterator<[string, JsonValue]> {
     return this.entries()
   }

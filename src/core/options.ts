@@ -26,7 +26,7 @@ const MINUTE = 60 * SECOND
 const HOUR = 60 * MINUTE
 const DAY = 24 * HOUR
 
-/** The documented defaults. */
+/** The defaults of {@link SessionkitOptions} (durations in ms, sizes in bytes), frozen. */
 export const DEFAULTS = Object.freeze({
   /** A signed-in session expires after a week without activity (GitLab's `session_expire_delay`). */
   idleTimeoutMs: 7 * DAY,
@@ -57,20 +57,36 @@ export const METADATA_ALLOWANCE_BYTES =
 
 const MAX_DURATION_MS = 10 * 365 * DAY
 
+/**
+ * Options of {@link createSessionkit}. Only `store` is required; durations are whole milliseconds (1 ms to 10
+ * years), and an unknown option name is refused with the closest valid one.
+ *
+ * @example
+ * ```ts
+ * const kit = createSessionkit({
+ *   store: new RedisStore({ client }),
+ *   idleTimeoutMs: 24 * 60 * 60 * 1000, // a day without activity signs out
+ *   cookie: { secure: process.env.NODE_ENV === 'production' },
+ * })
+ * ```
+ */
 export interface SessionkitOptions {
   /** Where sessions live: a `RedisStore` in production, a `MemoryStore` in development and tests. */
   readonly store: SessionStore
-  /** Sliding lifetime of a signed-in session, ms. Default 7 days. */
+  /** Sliding lifetime of a signed-in session, ms. Default 7 days; at most `absoluteTimeoutMs`. */
   readonly idleTimeoutMs?: number
   /** Lifetime from sign-in (or creation) that activity never extends, ms. Default 30 days. */
   readonly absoluteTimeoutMs?: number
-  /** Sliding lifetime of a session with no signed-in user, ms. Default 2 hours. */
+  /** Sliding lifetime of a session with no signed-in user, ms. Default 2 hours; at most `absoluteTimeoutMs`. */
   readonly anonymousTimeoutMs?: number
-  /** Least time between two touches (TTL slide + last-seen) of one session, ms. Default 60 s. */
+  /**
+   * Least time between two touches (TTL slide + last-seen) of one session, ms. Default 60 s; must be shorter than
+   * both sliding lifetimes.
+   */
   readonly touchIntervalMs?: number
-  /** Cap on a session's application data, bytes. Default 64 KiB. */
+  /** Cap on a session's application data (key names + JSON), bytes, 64 to 16 MiB. Default 64 KiB. */
   readonly maxSessionBytes?: number
-  /** Cap on one user's sessions; the least recently active are evicted at sign-in. Default 100. */
+  /** Cap on one user's sessions, 1 to 100 000; the least recently active are evicted at sign-in. Default 100. */
   readonly maxSessionsPerUser?: number
   /** The session cookie. */
   readonly cookie?: SessionCookieOptions
@@ -113,17 +129,29 @@ export interface SessionkitOptions {
   readonly meter?: MeterLike
 }
 
-/** The options as the session layer uses them. */
+/** The options as the session layer uses them: validated, defaults applied, frozen (`kit.options`). */
 export interface ResolvedOptions {
+  /** The store, as given. */
   readonly store: SessionStore
+  /** The lifetimes and limits the store enforces (the options' durations and caps, resolved). */
   readonly policy: StorePolicy
+  /** Cap on a session's application data, bytes. */
   readonly maxSessionBytes: number
+  /** The session cookie's attributes, its final name included (`__Host-sid` by default). */
   readonly cookie: ResolvedCookieOptions
+  /** The device parser; `undefined` with `deviceParser: false`. */
   readonly deviceParser: DeviceParser | undefined
+  /** Where legacy sessions are adopted from; `undefined` without `migrateFrom`. */
   readonly migrateFrom: LegacySource | undefined
   /** The per-address count of anonymous sessions and its cap, when counting is on. */
   readonly anonymousLimit: AnonymousLimit | undefined
+  /**
+   * Unknown-sign-in detection, when on: the known-device cookie (with its secret) and the callback. The lifecycle's
+   * business, not the app's.
+   * @internal
+   */
   readonly unknownSignIn: UnknownSignInDetection | undefined
+  /** Where metrics go; `undefined` without `meter`. */
   readonly meter: MeterLike | undefined
 }
 

@@ -155,6 +155,7 @@ export class Session implements Iterable<[string, JsonValue]> {
     }
   }
 
+  /** Same as {@link Session.entries}: `for (const [key, value] of session)`. */
   [Symbol.iterator](): IterableIterator<[string, JsonValue]> {
     return this.entries()
   }
@@ -177,6 +178,8 @@ export class Session implements Iterable<[string, JsonValue]> {
    *
    * @throws {StoreUnavailableError}
    * @throws {HeadersSentError} a new session could not get its cookie because the headers were sent first
+   * @throws {TooManyAnonymousSessionsError} a new anonymous session over `maxAnonymousSessionsPerIp`: not stored
+   * @throws {SessionConflictError} the session kept being rotated under the save (more than a few times in a row)
    */
   commit(): Promise<void> {
     return this.#services ? this.#services.lifecycle.commit(this.#state) : Promise.resolve()
@@ -187,7 +190,10 @@ export class Session implements Iterable<[string, JsonValue]> {
    * in the user's active sessions. An anonymous visitor's data is carried over (a cart survives sign-in); when
    * another user signs in on this session, nothing is.
    *
+   * @throws {InvalidUserIdError} `userId` (or `impersonator`) is not a valid user id
    * @throws {SessionConflictError} the session was rotated, signed out or revoked by a concurrent request
+   * @throws {TooManyIpsError} the address is one more than `uniqueIpsPerUser` allows the user
+   * @throws {HeadersSentError} the new cookie could not be set: the headers were already sent
    * @throws {StoreUnavailableError}
    * @throws {NoRequestError} a detached session
    */
@@ -195,31 +201,61 @@ export class Session implements Iterable<[string, JsonValue]> {
     return this.#require('signIn').lifecycle.signIn(this.#state, userId, options)
   }
 
-  /** Signs out: destroys the session in the store and clears the cookie. The session is empty afterwards. */
+  /**
+   * Signs out: destroys the session in the store and clears the cookie. The session is empty afterwards.
+   *
+   * @throws {StoreUnavailableError} the store failed: the session may still exist (try again)
+   * @throws {NoRequestError} a detached session
+   */
   async signOut(): Promise<void> {
     return this.#require('signOut').lifecycle.signOut(this.#state)
   }
 
-  /** Issues a new token for the same session (after a privilege change), keeping data, user and deadlines. */
+  /**
+   * Issues a new token for the same session (after a privilege change), keeping data, user and deadlines. A no-op
+   * for a session that is not stored yet.
+   *
+   * @throws {SessionConflictError} the session was rotated, signed out or revoked by a concurrent request
+   * @throws {HeadersSentError} the new cookie could not be set: the headers were already sent
+   * @throws {StoreUnavailableError}
+   * @throws {NoRequestError} a detached session
+   */
   async rotate(): Promise<void> {
     return this.#require('rotate').lifecycle.rotate(this.#state)
   }
 
-  /** The signed-in user's active sessions, newest first, this one marked `current`. `[]` when anonymous. */
+  /**
+   * The signed-in user's active sessions, newest first, this one marked `current`. `[]` when anonymous.
+   *
+   * @throws {StoreUnavailableError}
+   * @throws {NoRequestError} a detached session
+   */
   async listSessions(): Promise<ActiveSession[]> {
     const { activeSessions } = this.#require('listSessions')
     const user = this.#state.user
     return user ? activeSessions.list(user.id, this.#state.ref?.id) : []
   }
 
-  /** Revokes one of the signed-in user's sessions by id. Returns false when the id is not one of theirs. */
+  /**
+   * Revokes one of the signed-in user's sessions by id (this one included). Returns false when the id is not one of
+   * theirs (or the session is anonymous): nothing is touched.
+   *
+   * @throws {StoreUnavailableError}
+   * @throws {NoRequestError} a detached session
+   */
   async revokeSession(id: string): Promise<boolean> {
     const { activeSessions } = this.#require('revokeSession')
     const user = this.#state.user
     return user ? activeSessions.revoke(user.id, id) : false
   }
 
-  /** Revokes all of the signed-in user's sessions but this one (impersonated sessions are spared). */
+  /**
+   * Revokes all of the signed-in user's sessions but this one (impersonated sessions are spared). Returns how many
+   * were revoked (0 when anonymous).
+   *
+   * @throws {StoreUnavailableError}
+   * @throws {NoRequestError} a detached session
+   */
   async revokeOtherSessions(): Promise<number> {
     const { activeSessions } = this.#require('revokeOtherSessions')
     const user = this.#state.user

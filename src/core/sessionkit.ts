@@ -44,7 +44,18 @@ export function createSessionkit(options: SessionkitOptions): Sessionkit {
   return new Sessionkit(options)
 }
 
-/** The session layer of one application. Made by {@link createSessionkit}. */
+/**
+ * The session layer of one application. Made by {@link createSessionkit}; the adapters open each request's session
+ * with it, and admin code and jobs reach a user's sessions through it.
+ *
+ * @example
+ * ```ts
+ * // After a password change: sign the user out everywhere but here.
+ * await kit.revokeOtherSessions(user.id, req.session.id)
+ * // In a job: what is in their carts?
+ * const carts = (await kit.sessionsOf(user.id)).map((snapshot) => snapshot.data.cart)
+ * ```
+ */
 export class Sessionkit {
   /** The options, validated and with defaults applied. */
   readonly options: ResolvedOptions
@@ -128,12 +139,19 @@ export class Sessionkit {
    * Lists a user's live sessions, newest sign-in first: one store round trip whatever their number.
    *
    * @param currentId the private id to mark `current`
+   * @throws {InvalidUserIdError}
+   * @throws {StoreUnavailableError}
    */
   listSessions(userId: UserIdInput, currentId?: string): Promise<ActiveSession[]> {
     return this.#activeSessions.list(userId, currentId)
   }
 
-  /** Revokes one session of a user. Returns false (touching nothing) when the id is not one of theirs. */
+  /**
+   * Revokes one session of a user. Returns false (touching nothing) when the id is not one of theirs.
+   *
+   * @throws {InvalidUserIdError}
+   * @throws {StoreUnavailableError}
+   */
   revokeSession(userId: UserIdInput, id: string): Promise<boolean> {
     return this.#activeSessions.revoke(userId, id)
   }
@@ -141,17 +159,33 @@ export class Sessionkit {
   /**
    * Revokes all of a user's sessions except `currentId`, sparing impersonated sessions (as GitLab's
    * `destroy_all_but_current`). Returns how many were revoked.
+   *
+   * @param currentId the session to keep (the caller's own `session.id`); `undefined` keeps none
+   * @throws {InvalidUserIdError}
+   * @throws {StoreUnavailableError}
    */
   revokeOtherSessions(userId: UserIdInput, currentId: string | undefined): Promise<number> {
     return this.#activeSessions.revokeOthers(userId, currentId)
   }
 
-  /** Revokes every session of a user (after a password change, or when the account is disabled). */
+  /**
+   * Revokes every session of a user (after a password change, or when the account is disabled), impersonated ones
+   * too unless `includeImpersonated: false`. Returns how many were revoked.
+   *
+   * @throws {InvalidUserIdError}
+   * @throws {StoreUnavailableError}
+   */
   revokeAllSessions(userId: UserIdInput, options: RevokeAllOptions = {}): Promise<number> {
     return this.#activeSessions.revokeAll(userId, options)
   }
 
-  /** Prunes a user's index and enforces the per-user cap. */
+  /**
+   * Prunes a user's index (entries whose session is gone) and evicts the least recently active sessions over
+   * `maxSessionsPerUser`; with `dryRun`, only counts. Sign-ins and listings do this as they go: call it from a job.
+   *
+   * @throws {InvalidUserIdError}
+   * @throws {StoreUnavailableError}
+   */
   cleanupSessions(userId: UserIdInput, options: { dryRun?: boolean } = {}): Promise<CleanupResult> {
     return this.#activeSessions.cleanup(userId, options)
   }
@@ -166,6 +200,7 @@ export class Sessionkit {
    * const carts = (await kit.sessionsOf(userId)).map((s) => s.data.cart).filter(Boolean)
    * ```
    * @throws {InvalidUserIdError}
+   * @throws {StoreUnavailableError}
    */
   sessionsOf(userId: UserIdInput): Promise<SessionSnapshot[]> {
     return this.#snapshots.sessionsOf(userId)
@@ -175,6 +210,7 @@ export class Sessionkit {
    * One session by its id (`session.id`, as lists show it), as a read-only snapshot; `undefined` when it is gone.
    *
    * @throws {InvalidArgumentError} `publicId` is not a session id (check one with `parseSessionId`)
+   * @throws {StoreUnavailableError}
    */
   readSession(publicId: string): Promise<SessionSnapshot | undefined> {
     return this.#snapshots.readSession(publicId)
@@ -183,6 +219,9 @@ export class Sessionkit {
   /**
    * Whether any live session of the user is in elevated mode (admin mode) now, for sessionless contexts (GitLab's
    * `any_session_with_admin_mode?`). One store round trip.
+   *
+   * @throws {InvalidUserIdError}
+   * @throws {StoreUnavailableError}
    */
   anySessionElevated(userId: UserIdInput): Promise<boolean> {
     return this.#activeSessions.anyElevated(userId)
@@ -194,6 +233,7 @@ export class Sessionkit {
    * refuses.
    *
    * @throws {InvalidArgumentError} `ipAddress` is not an IPv4 or IPv6 address
+   * @throws {StoreUnavailableError}
    */
   anonymousSessionsFrom(ipAddress: string): Promise<number> {
     const bucket = typeof ipAddress === 'string' ? addressBucket(ipAddress) : undefined

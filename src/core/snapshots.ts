@@ -28,20 +28,29 @@ export interface SessionSnapshot {
   readonly id: string
   /** The signed-in user, `undefined` for an anonymous session. */
   readonly userId: string | undefined
+  /** When the session was first stored (kept across sign-ins of the same visitor and rotations). */
   readonly createdAt: Date
+  /** When its user signed in; `undefined` for an anonymous session. */
   readonly signedInAt: Date | undefined
+  /** The last request that touched the session (updated at most once per `touchIntervalMs`). */
   readonly lastSeenAt: Date
-  /** When the session expires unless it is used. */
+  /** When the session expires unless it is used (the idle deadline, capped by the absolute one). */
   readonly expiresAt: Date
+  /** The absolute deadline: activity never extends it. */
   readonly absoluteExpiresAt: Date
   /** The address the session was last seen from; empty when unknown. */
   readonly ipAddress: string
+  /** Browser name (`Chrome`, `Mobile Safari`...); empty when unknown or anonymous (parsed at sign-in). */
   readonly browser: string
+  /** Operating system (`Windows`, `iOS`...); empty when unknown or anonymous. */
   readonly os: string
+  /** Device type (`desktop`, `smartphone`, `tablet`...); empty when unknown or anonymous. */
   readonly deviceType: string
+  /** Marketing name (`iPhone`, `Galaxy S23 Ultra`); empty when unknown or anonymous. */
   readonly deviceName: string
   /** The admin signed in as the user, for an impersonated session. */
   readonly impersonator: string | undefined
+  /** Whether the cookie outlives the browser session (signed in with `rememberMe`). */
   readonly rememberMe: boolean
   /** Whether the session is in elevated mode (admin mode) now. */
   readonly elevated: boolean

@@ -40,7 +40,12 @@ export interface HttpContext {
   /** The request's host name when it came over plain HTTP (for the `Secure` cookie warning); else `undefined`. */
   plainHttpHost?(): string | undefined
   /** The request's host name and path: where a cookie tossed in front of ours may live (see `tossedCookieScopes`). */
-  requestScope?(): { readonly host: string | undefined; readonly path: string | undefined }
+  requestScope?(): {
+    /** The host name the request was sent to (its `Host`); `undefined` when unknown. */
+    readonly host: string | undefined
+    /** The request's path (its query may follow); `undefined` when unknown. */
+    readonly path: string | undefined
+  }
 }
 
 /** The stored side of a session, as a load or a sign-in leaves it. */

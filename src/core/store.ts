@@ -34,9 +34,11 @@ export interface StorePolicy {
   readonly uniqueIpsPerUser?: UniqueIpsLimit | undefined
 }
 
-/** `uniqueIpsPerUser`: at most `max` distinct addresses per user within `windowMs`. */
+/** `uniqueIpsPerUser`: at most `max` distinct addresses per user within `windowMs`. Both are required. */
 export interface UniqueIpsLimit {
+  /** Most distinct client addresses per user in the window, 1 to 10 000. */
   readonly max: number
+  /** The sliding window, in ms: an address counts until this long after its latest use. */
   readonly windowMs: number
 }
 
@@ -49,17 +51,47 @@ export type StoredFields = ReadonlyArray<readonly [string, string]>
  */
 export type FlatFields = readonly string[]
 
+/** What {@link SessionStore.load} found: `status` says which case it is. */
 export type LoadResult =
-  | { readonly status: 'found'; readonly fields: FlatFields }
-  | { readonly status: 'missing' }
+  /** Live and usable (and touched, if the touch interval had passed). */
+  | {
+      /** The session is live. */
+      readonly status: 'found'
+      /** All of its stored fields. */
+      readonly fields: FlatFields
+    }
+  /** No such session (never created, expired, signed out, revoked). */
+  | {
+      /** No session. */
+      readonly status: 'missing'
+    }
   /** Present but unusable (wrong type, oversize, outside its user's index): treated as absent, never an error. */
-  | { readonly status: 'invalid'; readonly reason: 'corrupt' | 'too_large' }
-  /** Found past its absolute deadline (and deleted): the session is over. `owner` is its encoded user, or `''`. */
-  | { readonly status: 'expired'; readonly owner: string }
+  | {
+      /** The stored session cannot be used. */
+      readonly status: 'invalid'
+      /** `corrupt` (not what sessionkit writes) or `too_large` (over `policy.maxStoredBytes`). */
+      readonly reason: 'corrupt' | 'too_large'
+    }
+  /** Found past its absolute deadline (and deleted): the session is over. */
+  | {
+      /** The session is over. */
+      readonly status: 'expired'
+      /** Its encoded user id, or `''` for an anonymous session. */
+      readonly owner: string
+    }
   /** Live, but this request is refused: its address is one more than `uniqueIpsPerUser` allows. Nothing changed. */
-  | { readonly status: 'refused'; readonly reason: 'too_many_ips'; readonly owner: string }
+  | {
+      /** The request is refused. */
+      readonly status: 'refused'
+      /** Why: one distinct address too many for the user. */
+      readonly reason: 'too_many_ips'
+      /** The session's encoded user id. */
+      readonly owner: string
+    }
 
+/** What {@link SessionStore.create} stores: a new session under a new id. */
 export interface CreateSpec {
+  /** The new session's id (from its fresh token). */
   readonly ref: SessionRef
   /** The user the new session belongs to; `undefined` for an anonymous session. */
   readonly user: UserRef | undefined
@@ -82,13 +114,17 @@ export interface CreateSpec {
    * it would make one more distinct address than `policy.uniqueIpsPerUser` allows.
    */
   readonly ipAddress?: string | undefined
+  /** Report in {@link CreateResult.knownIp} whether another live session of the user was seen from `ipAddress`. */
   readonly checkKnownIp?: boolean | undefined
+  /** Enforce `policy.uniqueIpsPerUser` on `ipAddress` (a sign-in that is not an impersonation). */
   readonly limitIps?: boolean | undefined
 }
 
+/** What {@link SessionStore.create} did. */
 export interface CreateResult {
   /** The store's clock when the session was created (epoch ms). */
   readonly now: number
+  /** The new session's absolute deadline (epoch ms): the kept one, or now + the absolute timeout. */
   readonly absoluteExpiresAt: number
   /** False when a kept absolute deadline had already passed, or the sign-in was refused: nothing was written. */
   readonly created: boolean
@@ -102,12 +138,15 @@ export interface CreateResult {
 
 /** The changes one request made: only these fields are written. */
 export interface SessionDelta {
+  /** Fields to write, with their new values. */
   readonly set: StoredFields
+  /** Fields to delete. */
   readonly del: readonly string[]
 }
 
 /** Where a save goes, and whose session it must still be. */
 export interface SaveTarget {
+  /** The session to write to. */
   readonly ref: SessionRef
   /** The owner the session must still have: the encoded user id, `''` for an anonymous session. */
   readonly owner: string
@@ -118,23 +157,39 @@ export interface SaveTarget {
   readonly forwarded: boolean
 }
 
+/** What {@link SessionStore.save} did: `status` says which case it is. */
 export type SaveResult =
   /** Written (or held for the target's creation, for a forwarded save). */
-  | { readonly status: 'applied' }
+  | {
+      /** The delta was written (or held). */
+      readonly status: 'applied'
+    }
   /** The session was signed out, revoked or expired meanwhile: nothing was written. */
-  | { readonly status: 'gone' }
+  | {
+      /** Nothing was written. */
+      readonly status: 'gone'
+    }
   /** The session was rotated meanwhile and its data carried to `to`: save there (with `owner`). */
-  | { readonly status: 'moved'; readonly to: SessionRef; readonly owner: string }
+  | {
+      /** Nothing was written here: follow the data. */
+      readonly status: 'moved'
+      /** The session the data moved to. */
+      readonly to: SessionRef
+      /** Its owner: the encoded user id, `''` for an anonymous session. */
+      readonly owner: string
+    }
 
 /**
  * How long a rotated session's forwarding note, and a forwarded save held for a session not created yet, live:
  * a request still running this long after the session it loaded was rotated loses its write. (The Redis scripts
  * carry the same value as `FORWARD_MS` in lib.lua; a test keeps the two equal.)
+ * @internal
  */
 export const FORWARD_WINDOW_MS = 60_000
 
 /** The session a rotation moves to, when the data is carried: in-flight saves of the old one follow it. */
 export interface Successor {
+  /** The new session's id. */
   readonly ref: SessionRef
   /** Its owner: the encoded user id, `''` for an anonymous session. */
   readonly owner: string
@@ -142,6 +197,7 @@ export interface Successor {
 
 /** One entry of a user's index, with the metadata fields needed to show it. */
 export interface ListedSession {
+  /** The session's id. */
   readonly ref: SessionRef
   /** The listed metadata fields (`LISTED_FIELDS`) that the session has. */
   readonly fields: StoredFields
@@ -149,12 +205,26 @@ export interface ListedSession {
   readonly expiresAt: number
 }
 
+/** Which of a user's sessions {@link SessionStore.revoke} removes: `kind` says which case it is. */
 export type RevokeSpec =
   /** Revoke these sessions (by hash), if they belong to the user. */
-  | { readonly kind: 'ids'; readonly hashes: readonly string[] }
+  | {
+      /** Revoke by id. */
+      readonly kind: 'ids'
+      /** The `hash` part of each session's id ({@link SessionRef.hash}). */
+      readonly hashes: readonly string[]
+    }
   /** Revoke every session of the user but `exceptHash`, sparing impersonated ones if asked. */
-  | { readonly kind: 'all'; readonly exceptHash?: string | undefined; readonly spareImpersonated: boolean }
+  | {
+      /** Revoke all of them (but the exceptions). */
+      readonly kind: 'all'
+      /** The `hash` of a session to keep (the caller's own). */
+      readonly exceptHash?: string | undefined
+      /** Keep the sessions an admin opened by impersonation. */
+      readonly spareImpersonated: boolean
+    }
 
+/** What a cleanup of a user's index did (or, with `dryRun`, would do). */
 export interface CleanupResult {
   /** Index entries removed because their session was gone. */
   readonly pruned: number
@@ -162,6 +232,11 @@ export interface CleanupResult {
   readonly evicted: number
 }
 
+/**
+ * The storage port of the request path. `RedisStore` and `MemoryStore` implement it; the application only passes
+ * one to `createSessionkit`. A store of your own must pass the contract tests both built-in stores pass
+ * (`test/stores/store-contract.test.ts`): every check-then-act atomic, lifetimes enforced by the store.
+ */
 export interface SessionStore {
   /** Loads a session and, when the touch interval has passed, slides its TTL and updates last-seen: one round trip. */
   load(ref: SessionRef, policy: StorePolicy, ipAddress: string | undefined): Promise<LoadResult>
@@ -216,17 +291,39 @@ export interface SessionStore {
 
 /** One session of a {@link SessionStore.snapshot}. */
 export interface SnapshotEntry {
+  /** The session's id. */
   readonly ref: SessionRef
+  /** All of its stored fields. */
   readonly fields: FlatFields
   /** When the store will drop the session unless it is used (epoch ms). */
   readonly expiresAt: number
 }
 
+/** What {@link SessionStore.peek} found: `status` says which case it is. */
 export type PeekResult =
-  | { readonly status: 'found'; readonly fields: FlatFields; readonly expiresAt: number }
-  | { readonly status: 'missing' }
-  | { readonly status: 'invalid'; readonly reason: 'corrupt' | 'too_large' }
+  /** Live and usable (not touched). */
+  | {
+      /** The session is live. */
+      readonly status: 'found'
+      /** All of its stored fields. */
+      readonly fields: FlatFields
+      /** When the store will drop the session unless it is used (epoch ms). */
+      readonly expiresAt: number
+    }
+  /** No such session. */
+  | {
+      /** No session. */
+      readonly status: 'missing'
+    }
+  /** Present but unusable: treated as absent, as a load would. */
+  | {
+      /** The stored session cannot be used. */
+      readonly status: 'invalid'
+      /** `corrupt` (not what sessionkit writes) or `too_large` (over `policy.maxStoredBytes`). */
+      readonly reason: 'corrupt' | 'too_large'
+    }
 
+/** The per-address count of anonymous sessions (`maxAnonymousSessionsPerIp`), as the store applies it. */
 export interface AnonymousLimit {
   /** Most anonymous sessions counted per address; `undefined` counts without a cap. */
   readonly max: number | undefined
@@ -234,6 +331,7 @@ export interface AnonymousLimit {
   readonly windowMs: number
 }
 
+/** What {@link SessionStore.countAnonymous} did. */
 export interface AnonymousCount {
   /** False when the cap was reached: nothing was counted. */
   readonly allowed: boolean

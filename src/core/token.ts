@@ -93,7 +93,16 @@ function tokenHash(token: string): string {
   return digest.slice(0, ID_HASH_LENGTH)
 }
 
-/** Parses a private id (as shown in lists and accepted by revoke calls); `undefined` when malformed. */
+/**
+ * Parses a private id (`<3 hex>.<27 base64url chars>`, as `session.id` and the lists show it and the revoke calls
+ * take it); `undefined` when malformed. A cheap check before a store call, e.g. on an id from a URL.
+ *
+ * @example
+ * ```ts
+ * const ref = parseSessionId(req.params.id)
+ * if (!ref) return res.status(404).end()
+ * ```
+ */
 export function parseSessionId(id: unknown): SessionRef | undefined {
   if (typeof id !== 'string' || id.length !== 4 + ID_HASH_LENGTH || !ID_PATTERN.test(id)) return undefined
   return { id, tag: id.slice(0, 3), hash: id.slice(4) }

@@ -12,6 +12,7 @@ import {
   type LegacySourceOptions,
 } from './redis-source.js'
 
+/** Options of {@link fromExpressSession}: the shared ones, and express-session's cookie name. */
 export interface ExpressSessionSourceOptions extends LegacySourceOptions {
   /** express-session's `name` option. Default `'connect.sid'`. */
   readonly cookieName?: string

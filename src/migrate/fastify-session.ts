@@ -14,6 +14,7 @@ import {
   type LegacySourceOptions,
 } from './redis-source.js'
 
+/** Options of {@link fromFastifySession}: the shared ones, and how @fastify/session named and signed its cookie. */
 export interface FastifySessionSourceOptions extends LegacySourceOptions {
   /** @fastify/session's `cookieName` option. Default `'sessionId'`. */
   readonly cookieName?: string

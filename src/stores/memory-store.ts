@@ -33,6 +33,7 @@ import { LISTED_FIELDS, META } from '../core/stored-fields.js'
 import { parseSessionId, refFromParts, type SessionRef } from '../core/token.js'
 import { decodeStoredUserId, type UserRef } from '../core/user-id.js'
 
+/** Options of {@link MemoryStore}. */
 export interface MemoryStoreOptions {
   /** The clock, in epoch ms. Tests pass a fake one; default `Date.now`. */
   readonly now?: () => number

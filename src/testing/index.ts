@@ -26,7 +26,17 @@ import { MemoryStore } from '../stores/memory-store.js'
 export { withSession, detachedSession, currentSession } from '../core/current.js'
 export { MemoryStore } from '../stores/memory-store.js'
 
-/** A Sessionkit for tests: memory store, `secure: false` cookies, device parsing on. Override anything. */
+/**
+ * A Sessionkit for tests: memory store (no sweep timer), `secure: false` cookies, device parsing on. Override
+ * anything; `cookie` options are merged over `{ secure: false }`.
+ *
+ * @example
+ * ```ts
+ * const kit = createTestSessionkit({ idleTimeoutMs: 15 * 60 * 1000 }) // what the app configures
+ * const app = buildApp(kit)
+ * ```
+ * @throws {InvalidOptionsError} naming the first invalid option
+ */
 export function createTestSessionkit(options: Partial<SessionkitOptions> = {}): Sessionkit {
   return createSessionkit({
     ...options,
@@ -35,6 +45,7 @@ export function createTestSessionkit(options: Partial<SessionkitOptions> = {}): 
   })
 }
 
+/** Options of {@link signInCookie}: the sign-in's own, and what the fake request carries. */
 export interface SignInCookieOptions extends SignInOptions {
   /** The User-Agent recorded for the session. */
   readonly userAgent?: string
@@ -47,6 +58,14 @@ export interface SignInCookieOptions extends SignInOptions {
 /**
  * Signs `userId` in through the real sign-in path (token rotation, index, device info) and returns the
  * `Cookie` header value (`name=token`) that authenticates as that session.
+ *
+ * @example
+ * ```ts
+ * const cookie = await signInCookie(kit, 'alice', { userAgent: 'Mozilla/5.0 ...', data: { role: 'admin' } })
+ * const res = await fetch(`${base}/admin`, { headers: { cookie } })
+ * ```
+ * @throws {InvalidUserIdError}
+ * @throws {InvalidSessionValueError} a value of `data` is not JSON-safe
  */
 export async function signInCookie(
   kit: Sessionkit,

@@ -11,7 +11,17 @@ import type { Session } from '../core/session.js'
 const NAMESPACE = 'sessionkit'
 const KEY = 'csrf'
 
-/** The session's CSRF token, made (and stored with the session) on first use. Put it in a hidden `csrf_token`. */
+/**
+ * The session's CSRF token (32 random bytes, base64url), made (and stored with the session) on first use. Put it
+ * in a hidden `csrf_token` field and check it with {@link verifyCsrfToken}.
+ *
+ * @example
+ * ```ts
+ * res.send(`<form method="post"><input type="hidden" name="csrf_token" value="${csrfToken(req.session)}">...`)
+ * // on POST:
+ * if (!verifyCsrfToken(req.session, req.body.csrf_token)) return res.status(403).end()
+ * ```
+ */
 export function csrfToken(session: Session): string {
   const store = session.namespace(NAMESPACE)
   const existing = store.get(KEY)
@@ -30,7 +40,10 @@ export function verifyCsrfToken(session: Session, candidate: unknown): boolean {
   return a.length === b.length && timingSafeEqual(a, b)
 }
 
-/** Drops the session's CSRF token (a new one is made on next use). Call it after signing a user in. */
+/**
+ * Drops the session's CSRF token (a new one is made on next use). Every sign-in already does (sessionkit's own
+ * namespace starts afresh); call it after another privilege change, so that forms shown before it stop working.
+ */
 export function resetCsrfToken(session: Session): void {
   session.namespace(NAMESPACE).delete(KEY)
 }

@@ -27,12 +27,23 @@ import {
 export { csrfToken, verifyCsrfToken, resetCsrfToken } from './csrf.js'
 export type { ActiveSessionsOptions, ApiSession } from './handlers.js'
 
+/** Options of {@link activeSessionsRouter}: the shared ones, and who is an admin. */
 export interface ExpressActiveSessionsOptions extends ActiveSessionsOptions {
   /** Whether the signed-in user of `req` may see the admin view. Default: nobody. */
   readonly isAdmin?: (req: Request) => boolean | Promise<boolean>
 }
 
-/** Creates the router. Store failures go to `next(err)` (with `statusCode` 503, from sessionkit). */
+/**
+ * Creates the router: the user's page at `pagePath`, the JSON API at `apiPath`, the admin view at `adminPath`.
+ * Mount it after `sessionMiddleware`. Store failures go to `next(err)` (with `statusCode` 503, from sessionkit).
+ *
+ * @example
+ * ```ts
+ * app.use(sessionMiddleware(kit))
+ * app.use(activeSessionsRouter(kit, { isAdmin: (req) => admins.has(req.session.userId), loginPath: '/login' }))
+ * ```
+ * @throws {InvalidOptionsError} naming the first invalid (or unknown) option
+ */
 export function activeSessionsRouter(kit: Sessionkit, options: ExpressActiveSessionsOptions = {}): Router {
   const resolved = resolveActiveSessionsOptions(options, ['isAdmin'])
   const isAdmin = options.isAdmin ?? (() => false)

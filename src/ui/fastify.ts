@@ -27,6 +27,7 @@ import {
 export { csrfToken, verifyCsrfToken, resetCsrfToken } from './csrf.js'
 export type { ActiveSessionsOptions, ApiSession } from './handlers.js'
 
+/** Options of {@link activeSessionsPlugin}: the shared ones, the Sessionkit, and who is an admin. */
 export interface FastifyActiveSessionsOptions extends ActiveSessionsOptions {
   /** The instance made by `createSessionkit` (the one given to `sessionPlugin`). */
   readonly sessionkit: Sessionkit
@@ -37,8 +38,20 @@ export interface FastifyActiveSessionsOptions extends ActiveSessionsOptions {
 const FORM = 'application/x-www-form-urlencoded'
 
 /**
- * Registers the routes (encapsulated: the form parser it adds, when the app has none, stays inside the plugin).
- * Store failures reach Fastify's error handler with `statusCode` 503.
+ * Registers the routes: the user's page at `pagePath`, the JSON API at `apiPath`, the admin view at `adminPath`
+ * (encapsulated: the form parser it adds, when the app has none, stays inside the plugin). Register it after
+ * `sessionPlugin`. Store failures reach Fastify's error handler with `statusCode` 503; bad options make
+ * `register()` reject with `InvalidOptionsError`.
+ *
+ * @example
+ * ```ts
+ * await app.register(sessionPlugin, { sessionkit: kit })
+ * await app.register(activeSessionsPlugin, {
+ *   sessionkit: kit,
+ *   isAdmin: (request) => admins.has(request.session.userId),
+ *   loginPath: '/login',
+ * })
+ * ```
  */
 export const activeSessionsPlugin: FastifyPluginAsync<FastifyActiveSessionsOptions> = (fastify, options) => {
   const kit = options.sessionkit

@@ -7,10 +7,11 @@
  * @module
  */
 
+/** `RedisStore`'s `circuitBreaker` option: when to stop sending calls to a Redis that does not answer. */
 export interface CircuitBreakerOptions {
-  /** Consecutive failures that open the circuit. Default 5. */
+  /** Consecutive calls without an answer that open the circuit, a positive integer. Default 5. */
   readonly failures?: number
-  /** How long the circuit stays open before a probe, ms. Default 1000. */
+  /** How long the circuit stays open before a probe, ms (a positive integer). Default 1000. */
   readonly cooldownMs?: number
 }
 

@@ -52,8 +52,12 @@ export interface NearCacheOptions {
 
 /** What `RedisStore.nearCacheStats()` reports. */
 export interface NearCacheStats {
-  /** `up`: every link is live; `partial`: some Cluster primaries have none; `starting`/`down`: none yet/now. */
+  /**
+   * `up`: every link is live; `partial`: some Cluster primaries have none; `starting`/`down`: none yet/now;
+   * `closed`: after `store.close()`.
+   */
   readonly state: TrackingState
+  /** Sessions held in memory now (at most `maxEntries`). */
   readonly entries: number
   /** Loads served from memory. */
   readonly hits: number
@@ -69,20 +73,41 @@ export interface NearCacheStats {
 
 /** What the near cache publishes on {@link NEAR_CACHE_CHANNEL}. `at` is `performance.timeOrigin + performance.now()`. */
 export type NearCacheEvent =
+  /** A tracking link to one node came up: its sessions can be cached from now on. */
   | {
+      /** A link came up. */
       readonly type: 'link-up'
+      /** The `RedisStore` it belongs to (tell several stores apart by identity). */
       readonly store: object
+      /** The node: `primary` on a single node, the Cluster node id on a Cluster. */
       readonly node: string
+      /** `CLIENT ID` of the link's tracked-reads connection (`sessionkit:tracked-reads`). */
       readonly dataClientId: number
+      /** `CLIENT ID` of its invalidation connection (`sessionkit:invalidations`). */
       readonly invalidationClientId: number
+      /** When, in epoch ms (fractional). */
       readonly at: number
     }
-  | { readonly type: 'flushed'; readonly store: object; readonly reason: string; readonly at: number }
+  /** The whole cache was dropped. */
   | {
+      /** The cache was flushed. */
+      readonly type: 'flushed'
+      /** The `RedisStore` it belongs to. */
+      readonly store: object
+      /** Why, for people: `link to primary lost: ...`, `... lagging: no PING reply within 1000 ms`... */
+      readonly reason: string
+      /** When, in epoch ms (fractional). */
+      readonly at: number
+    }
+  /** Redis invalidated keys: their entries were dropped. */
+  | {
+      /** Keys were invalidated. */
       readonly type: 'invalidated'
+      /** The `RedisStore` it belongs to. */
       readonly store: object
       /** `null`: everything (FLUSHALL, FLUSHDB). */
       readonly keys: readonly string[] | null
+      /** When, in epoch ms (fractional). */
       readonly at: number
     }
 

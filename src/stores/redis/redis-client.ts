@@ -32,36 +32,46 @@ export interface RedisCommander {
 
 /** The parts of a node-redis client sessionkit uses. */
 export interface NodeRedisClientLike {
+  /** Sends one raw command; sessionkit passes `{ timeout: 0 }`, since the store enforces its own deadline. */
   sendCommand(args: string[], options?: { timeout?: number }): Promise<unknown>
+  /** Whether the client is connected; while it is not, store calls fail at once instead of queueing. */
   readonly isReady?: boolean
 }
 
 /** The parts of a node-redis cluster client sessionkit uses. */
 export interface NodeRedisClusterLike {
+  /** Sends one raw command to the node that serves `firstKey`; sessionkit passes `{ timeout: 0 }`. */
   sendCommand(
     firstKey: string | undefined,
     isReadonly: boolean | undefined,
     args: string[],
     options?: { timeout?: number },
   ): Promise<unknown>
+  /** The master nodes (for SCAN, which must visit each). */
   readonly masters: readonly unknown[]
+  /** The client of one of `masters`. */
   nodeClient(node: never): Promise<NodeRedisClientLike> | NodeRedisClientLike
+  /** Whether the client is connected; while it is not, store calls fail at once instead of queueing. */
   readonly isReady?: boolean
 }
 
 /** The parts of a node-redis Sentinel client (`createSentinel()`) sessionkit uses. */
 export interface NodeRedisSentinelLike {
+  /** Sends one raw command to the current master; sessionkit passes `{ timeout: 0 }`. */
   sendCommand(
     isReadonly: boolean | undefined,
     args: string[],
     options?: { timeout?: number },
   ): Promise<unknown>
+  /** Leases one master connection for the duration of `fn` (how a Sentinel client is told apart). */
   use<T>(fn: (client: NodeRedisSentinelLeaseLike) => Promise<T>): Promise<T>
+  /** Whether the client is connected; while it is not, store calls fail at once instead of queueing. */
   readonly isReady?: boolean
 }
 
 /** A node-redis Sentinel lease: one master connection, for the duration of `use()`. */
 export interface NodeRedisSentinelLeaseLike {
+  /** Sends one raw command on the leased connection. */
   sendCommand(
     isReadonly: boolean | undefined,
     args: string[],
@@ -71,11 +81,19 @@ export interface NodeRedisSentinelLeaseLike {
 
 /** The parts of an ioredis client (single, Sentinel or Cluster) sessionkit uses. */
 export interface IoRedisLike {
+  /** Sends one raw command (on a Cluster, routed by its key). */
   call(command: string, ...args: string[]): Promise<unknown>
+  /** The connection status; while `reconnecting`, `close` or `end`, store calls fail at once instead of queueing. */
   readonly status?: string
+  /** `true` for an ioredis `Cluster`. */
   readonly isCluster?: boolean
+  /** A Cluster's master nodes (for SCAN, which must visit each). */
   nodes?(role: 'master'): IoRedisLike[]
-  pipeline?(commands: string[][]): { exec(): Promise<[Error | null, unknown][] | null> }
+  /** Commands sent together to one node: on a Cluster, `WAIT` rides with a key so it reaches the right master. */
+  pipeline?(commands: string[][]): {
+    /** Sends the commands; resolves with `[error, reply]` per command. */
+    exec(): Promise<[Error | null, unknown][] | null>
+  }
 }
 
 /** Any client sessionkit accepts. */

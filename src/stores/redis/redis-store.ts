@@ -51,6 +51,10 @@ import { ScriptRunner, type ReplicaConfirmation, type RunOptions } from './scrip
 import { scripts, type LuaScript } from './scripts.js'
 import { countSessionKeys } from './session-count.js'
 
+/**
+ * Options of {@link RedisStore}. Only `client` is required; an unknown option name is refused with the closest
+ * valid one.
+ */
 export interface RedisStoreOptions {
   /** A connected node-redis or ioredis client: single node, Sentinel or Cluster. sessionkit never closes it. */
   readonly client: RedisClientLike
@@ -103,7 +107,8 @@ const SCAN_COUNT = '500'
 const SCAN_READS_AT_ONCE = 50
 
 /**
- * Stores sessions in Redis.
+ * Stores sessions in Redis (single node, Sentinel or Cluster) through the app's own node-redis or ioredis client:
+ * each request-path operation is one atomic script in one Cluster slot, bounded by `timeoutMs`.
  *
  * @example
  * ```ts

@@ -20,8 +20,14 @@ import type { LuaScript } from './scripts.js'
 import { localNow, ServerClock } from './server-clock.js'
 
 /** How many replicas must acknowledge a security-relevant write, and how long to wait for them. */
+/**
+ * `RedisStore`'s `waitForReplicas` option: how sign-outs, revocations and the end of a rotated token are confirmed
+ * (`WAIT replicas timeoutMs`).
+ */
 export interface ReplicaConfirmation {
+  /** Replicas that must acknowledge the write, a positive integer: set it to the number of replicas. */
   readonly replicas: number
+  /** How long to wait for them, ms: a positive integer shorter than the store's `timeoutMs`, which bounds the call. */
   readonly timeoutMs: number
 }
 

@@ -27,6 +27,11 @@ export interface TrackingHandler {
   tick(now: number): void
 }
 
+/**
+ * How the near cache's links stand: `starting` (none up yet), `up` (every node has one), `partial` (some Cluster
+ * primaries have none: their sessions are loaded uncached), `down` (none, after one was up), `closed` (the store
+ * was closed). A session is served from memory only while the link of its node is up and fresh.
+ */
 export type TrackingState = 'starting' | 'up' | 'partial' | 'down' | 'closed'
 
 /** The link id of a single node. */
