@@ -2,14 +2,14 @@
  * `waitForReplicas`: a sign-out, a revocation, or the end of the old token at a sign-in or rotation resolves only once a replica has
  * it, so promoting that replica (a failover) cannot bring the session back; when no replica confirms in time the
  * call fails with StoreUnavailableError instead of reporting a revocation that may be lost. A primary and a
- * replica, started here, on both clients.
+ * replica, started here, on both clients; and a 3+3 Cluster, where WAIT must reach the master that ran the write.
  */
 import { spawnSync } from 'node:child_process'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createSessionkit, StoreUnavailableError, type Sessionkit } from '../../src/index.js'
 import { openBackend, type Backend, type BackendName } from '../helpers/backends.js'
 import { Browser, sleep } from '../helpers/browser.js'
-import { startRedis, type RedisProcess } from '../helpers/redis-server.js'
+import { startCluster, startRedis, type RedisCluster, type RedisProcess } from '../helpers/redis-server.js'
 
 function redisCli(port: number, ...args: string[]): string {
   return spawnSync('redis-cli', ['-p', String(port), ...args], { encoding: 'utf8' }).stdout
@@ -85,6 +85,30 @@ describe.each<BackendName>(['node-redis single', 'ioredis single'])('waitForRepl
     }
   })
 
+  it('"nothing to end" and "no session" are confirmed too: a primary its replicas left answers 503', async () => {
+    // A primary Sentinel has just replaced answers from stale data: its "not found" must not end anything.
+    const user = newUser()
+    const missing = new Browser(kit)
+    await missing.request((s) => s.set('cart', [1]))
+    // This primary lost the session (the replica has it: the stale answer is the primary's).
+    for (const { key } of await backend.keys()) await backend.send(key, ['DEL', key])
+    process.kill(replica.child.pid!, 'SIGSTOP')
+    try {
+      const revoke = await kit.revokeAllSessions(user).catch((e: unknown) => e)
+      expect(revoke).toBeInstanceOf(StoreUnavailableError)
+      expect(String(revoke)).toContain('(waitForReplicas)')
+      // The cookie names a session this primary does not have: not "no session", a 503 (the cookie stays).
+      const token = missing.cookie
+      await expect(missing.request((s) => s.signOut())).rejects.toBeInstanceOf(StoreUnavailableError)
+      expect(missing.cookie).toBe(token)
+    } finally {
+      process.kill(replica.child.pid!, 'SIGCONT')
+    }
+    // With the replica back, the same answers count: nothing to revoke, and the visitor starts afresh.
+    expect(await kit.revokeAllSessions(user)).toBe(0)
+    expect((await missing.open()).session.isNew).toBe(true)
+  })
+
   it('a replica (a demoted primary still serving old data) refuses even a load: never a stale session', async () => {
     const user = newUser()
     const browser = new Browser(kit)
@@ -106,6 +130,45 @@ describe.each<BackendName>(['node-redis single', 'ioredis single'])('waitForRepl
       expect(String(error)).toContain('READONLY')
     } finally {
       await onReplica.close()
+    }
+  })
+})
+
+describe.each<BackendName>(['node-redis cluster', 'ioredis cluster'])('waitForReplicas: %s', (name) => {
+  let cluster: RedisCluster
+  let backend: Backend
+  let kit: Sessionkit
+
+  beforeAll(async () => {
+    cluster = await startCluster({ replicas: 1 })
+    backend = await openBackend(name, {
+      cluster: cluster.addresses,
+      timeoutMs: 2000,
+      store: { waitForReplicas: { replicas: 1, timeoutMs: 1000 }, circuitBreaker: false },
+    })
+    kit = createSessionkit({ store: backend.store, cookie: { secure: false }, deviceParser: false })
+  }, 60_000)
+  afterAll(async () => {
+    await backend.close()
+    await cluster.stop()
+  })
+
+  it('WAIT reaches the master that ran the write: confirmed calls succeed on every slot', async () => {
+    // Users spread over the three masters; each confirmed call's WAIT must go to its slot's master.
+    const users = Array.from(
+      { length: 6 },
+      (_, i) => `cluster-wait-${i}-${Math.random().toString(36).slice(2, 6)}`,
+    )
+    for (const user of users) {
+      const [a, b] = [new Browser(kit), new Browser(kit)]
+      await a.request((s) => s.set('cart', [1]))
+      await a.request((s) => s.signIn(user))
+      await b.request((s) => s.signIn(user))
+      await a.request((s) => s.rotate())
+      await b.request((s) => s.signOut())
+      expect(await kit.revokeAllSessions(user)).toBe(1)
+      expect(await kit.revokeAllSessions(user)).toBe(0)
+      expect((await a.open()).session.isNew).toBe(true)
     }
   })
 })

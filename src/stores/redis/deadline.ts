@@ -18,7 +18,7 @@ export interface PendingCall {
 
 interface Pending extends PendingCall {
   readonly expiresAt: number
-  readonly operation: string
+  operation: string
   readonly reject: (error: StoreUnavailableError) => void
 }
 
@@ -73,6 +73,11 @@ export class Deadlines {
   /** Stops the clock on a call. Returns false when it already timed out (its answer must then be ignored). */
   settle(call: PendingCall): boolean {
     return this.#pending.delete(call as Pending)
+  }
+
+  /** Names what the call waits for now, for the error its timeout gives. */
+  describe(call: PendingCall, operation: string): void {
+    ;(call as Pending).operation = operation
   }
 
   /** Whether the call is still waiting for its answer (not timed out, not settled). */

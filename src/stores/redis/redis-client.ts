@@ -187,8 +187,10 @@ function ioredisCommander(client: IoRedisLike): RedisCommander {
     isReady: () => client.status === undefined || !DOWN_STATUSES.has(client.status),
     wait: async (routeKey, replicas, timeoutMs) => {
       if (!isCluster || !client.pipeline) return Number(await send(routeKey, waitArgs(replicas, timeoutMs)))
-      // A keyless command would go to a random node: a pipeline goes to the node of its first key.
-      const results = await client.pipeline([['exists', routeKey], waitArgs(replicas, timeoutMs)]).exec()
+      // A keyless command would go to a random node: a pipeline goes to the node of its first key. Its batch
+      // form calls each command by method name, which ioredis spells in lower case.
+      const wait = ['wait', String(replicas), String(timeoutMs)]
+      const results = await client.pipeline([['exists', routeKey], wait]).exec()
       const [error, value] = results?.[1] ?? [new Error('WAIT got no reply'), 0]
       if (error) throw error
       return Number(value)

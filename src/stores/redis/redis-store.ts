@@ -172,7 +172,7 @@ export class RedisStore implements SessionStore, AdminStore {
     if (ips) args.push(this.keys.userIpsPrefix(ref.tag), String(ips.max), String(ips.windowMs))
     if (this.#nearCache) {
       return this.#nearCache.load(key, ref, policy, ipAddress, (via) =>
-        this.#runner.run(scripts.load, [key], args, { read: trackedLoad, via }),
+        this.#runner.run(scripts.load, [key], args, { read: trackedLoad, confirm: isMissing, via }),
       )
     }
     return this.#runner.run(scripts.load, [key], args, LOAD)
@@ -240,7 +240,7 @@ export class RedisStore implements SessionStore, AdminStore {
       scripts.claim,
       [this.keys.session(ref), this.keys.forwardingNote(ref)],
       [this.keys.userIndexPrefix(ref.tag), ref.hash, successor?.ref.id ?? '', successor?.owner ?? ''],
-      { confirm: claimedSomething },
+      CONFIRMED,
     )
     return reply === null || reply === undefined || reply === false ? undefined : pairs(asArray(reply), 0)
   }
@@ -250,7 +250,7 @@ export class RedisStore implements SessionStore, AdminStore {
       scripts.destroy,
       [this.keys.session(ref)],
       [this.keys.userIndexPrefix(ref.tag), ref.hash],
-      { confirm: isPositive },
+      CONFIRMED,
     )
     return Number(reply) === 1
   }
@@ -290,9 +290,7 @@ export class RedisStore implements SessionStore, AdminStore {
             spec.exceptHash ?? '',
             spec.spareImpersonated ? '1' : '0',
           ]
-    const reply = await this.#write(scripts.revoke, [this.keys.userIndex(user)], args, {
-      confirm: isPositive,
-    })
+    const reply = await this.#write(scripts.revoke, [this.keys.userIndex(user)], args, CONFIRMED)
     return Number(reply)
   }
 
@@ -581,7 +579,7 @@ function loadResult(reply: unknown): LoadResult {
   return { status: 'found', fields }
 }
 
-const LOAD = Object.freeze({ read: loadResult })
+const LOAD = Object.freeze({ read: loadResult, confirm: isMissing })
 const PAST_ADMISSION = Object.freeze({ admitted: true })
 
 /** load.lua's `{'!', reason, owner?}`. */
@@ -614,16 +612,17 @@ function saveResult(reply: unknown): SaveResult {
 }
 
 /**
- * Whether a claim removed a session: its token must stay dead after a failover (an anonymous one too: "the old
- * token is dead at once" is what a sign-in promises, and a revived anonymous token is one an attacker may have
- * planted before the sign-in).
+ * With `waitForReplicas`, every answer of a claim, destroy or revoke is confirmed, "found nothing" too: a token
+ * ended must stay dead after a failover (an anonymous one too: "the old token is dead at once" is what a sign-in
+ * promises), and "nothing to end" is only true if it comes from a primary its replicas follow. A primary that was
+ * just replaced (Sentinel has promoted a replica but not yet demoted it) answers from stale data, and its WAIT
+ * fails: the call is a 503, never a sign-out that ended nothing while the session lives on the new primary.
  */
-function claimedSomething(reply: unknown): boolean {
-  return Array.isArray(reply) && reply.length > 0
-}
+const CONFIRMED = Object.freeze({ confirm: (): boolean => true })
 
-function isPositive(reply: unknown): boolean {
-  return Number(reply) > 0
+/** A load that found no session is confirmed too (see CONFIRMED): a stale primary's "no session" is not trusted. */
+function isMissing(reply: unknown): boolean {
+  return reply === null || reply === undefined || reply === false
 }
 
 function asArray(reply: unknown): unknown[] {

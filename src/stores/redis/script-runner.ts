@@ -110,6 +110,10 @@ export class ScriptRunner {
         if (!this.#deadlines.isPending(call)) return
         if (script.repliesServerTime) this.#observe(reply, call)
         if (this.#confirmation && options.confirm?.(reply) && routeKey !== undefined) {
+          this.#deadlines.describe(
+            call,
+            `${script.name} (done by the primary; the replicas' confirmation, waitForReplicas)`,
+          )
           this.#confirm(routeKey, this.#confirmation).then(() => {
             this.#deliver(call, reply, options.read, resolve, reject, script.name)
           }, fail)
@@ -178,12 +182,24 @@ export class ScriptRunner {
     }
   }
 
-  /** WAIT on the connection that ran the write; fewer acknowledgements than asked for is a failure. */
+  /**
+   * WAIT on the connection that ran the write; fewer acknowledgements than asked for is a failure. So is a WAIT the
+   * node refuses because it has become a replica meanwhile: whether the write reached the new primary (a graceful
+   * failover) or died with the old one (a forced one) cannot be told from here, so it is not reported as done.
+   */
   async #confirm(routeKey: string, confirmation: ReplicaConfirmation): Promise<void> {
-    const acknowledged = await this.#redis.wait(routeKey, confirmation.replicas, confirmation.timeoutMs)
+    let acknowledged: number
+    try {
+      acknowledged = await this.#redis.wait(routeKey, confirmation.replicas, confirmation.timeoutMs)
+    } catch (error) {
+      throw new StoreUnavailableError(
+        `the primary did the write, but WAIT failed (waitForReplicas): ${messageOf(error)}; a failover may undo it, so it is not reported as done`,
+        { cause: error },
+      )
+    }
     if (acknowledged < confirmation.replicas) {
       throw new StoreUnavailableError(
-        `the write reached ${acknowledged} of ${confirmation.replicas} replicas within ${confirmation.timeoutMs} ms (waitForReplicas): it may be lost in a failover, so it is not reported as done`,
+        `the primary did the write, but ${acknowledged} of ${confirmation.replicas} replicas confirmed it within ${confirmation.timeoutMs} ms (waitForReplicas): a failover may undo it, so it is not reported as done`,
       )
     }
   }

@@ -36,6 +36,8 @@ export interface FailedCall {
   readonly sentAt: number
   readonly endedAt: number
   readonly status: number
+  /** Refused because the replicas did not confirm it (`waitForReplicas`): the primary did the work. */
+  readonly unconfirmed: boolean
 }
 
 export interface RequestRecord {

@@ -30,6 +30,15 @@ function isFailure(status: number): boolean {
   return status === 0 || status >= 500
 }
 
+/**
+ * A 503 because the replicas did not confirm a write in time (`waitForReplicas`): the primary did the work, so
+ * the call was never meant to stay undone; it is not a failed call that took effect later.
+ */
+function isUnconfirmed(reply: HttpReply): boolean {
+  const message = (reply.body as { message?: unknown } | undefined)?.message
+  return typeof message === 'string' && message.includes('(waitForReplicas)')
+}
+
 /** The new session cookie a reply sets: a token, `''` when it clears the cookie, `undefined` when it sets none. */
 function cookieSet(reply: HttpReply): string | undefined {
   for (const header of reply.setCookies) {
@@ -192,6 +201,7 @@ export class LoadGenerator {
           sentAt: reply.startedAt + think,
           endedAt: reply.endedAt,
           status: reply.status,
+          unconfirmed: isUnconfirmed(reply),
         })
       }
       return reply.status
@@ -225,6 +235,7 @@ export class LoadGenerator {
           sentAt: reply.startedAt + think,
           endedAt: reply.endedAt,
           status: reply.status,
+          unconfirmed: isUnconfirmed(reply),
         })
       }
       return reply.status
@@ -261,6 +272,7 @@ export class LoadGenerator {
         sentAt: reply.startedAt + think,
         endedAt: reply.endedAt,
         status: reply.status,
+        unconfirmed: isUnconfirmed(reply),
       })
     }
   }
@@ -284,6 +296,7 @@ export class LoadGenerator {
         sentAt: reply.startedAt,
         endedAt: reply.endedAt,
         status: reply.status,
+        unconfirmed: isUnconfirmed(reply),
       })
     }
   }

@@ -10,7 +10,10 @@ import type { FailedCall, RequestRecord, TrackedSession } from './ledger.js'
 import type { Memory } from './app-process.js'
 
 export interface Counted {
-  /** Failed calls that were sent after the fault began, yet took effect. */
+  /**
+   * Failed calls that were sent after the fault began, yet took effect: writes, or sessions ended (each counted
+   * once, however many failed calls named it).
+   */
   readonly definite: number
   /** The same for calls in doubt (sent before the fault, failed after it began). */
   readonly inDoubt: number
@@ -256,8 +259,9 @@ function requestFigures(load: LoadGenerator) {
     failed.length === 0
       ? undefined
       : ([
-          Math.min(...failed.map((r) => r.endedAt)) - origin,
-          Math.max(...failed.map((r) => r.endedAt)) - origin,
+          // Not Math.min(...list): a long outage fails more requests than a call may take arguments.
+          failed.reduce((min, r) => Math.min(min, r.endedAt), Infinity) - origin,
+          failed.reduce((max, r) => Math.max(max, r.endedAt), -Infinity) - origin,
         ] as const)
   const latencies = latencyOf(requests, 503)
   const successes = latencyOf(requests, 200)
@@ -294,8 +298,11 @@ function countAcked(load: LoadGenerator): number {
 }
 
 /**
- * Failed calls that took effect anyway: a failed write whose marker is stored; a failed sign-in, sign-out or
- * revocation whose session is gone although nobody acknowledged ending it.
+ * Failed calls that took effect anyway: a failed write whose marker is stored; a session gone although nobody
+ * acknowledged ending it, after a failed sign-in, sign-out or revocation of it. A session is counted once (a
+ * visitor retries the same sign-in through a whole outage, and each retry fails on the same session), and it is
+ * in doubt, not definite, when any call that may have ended it was in doubt: that call may have worked before the
+ * fault, which is allowed.
  */
 function replays(
   load: LoadGenerator,
@@ -305,22 +312,27 @@ function replays(
 ) {
   const ledger = load.ledger
   const lostIds = new Set([...lost].map((s) => s.id))
-  const count = (kind: FailedCall['kind'], tookEffect: (f: FailedCall) => boolean): Counted => {
-    let definite = 0
-    let inDoubt = 0
-    for (const f of ledger.failures) {
-      if (f.kind !== kind || !tookEffect(f)) continue
-      if (ledger.isDefinite(f)) definite++
-      else inDoubt++
-    }
-    return { definite, inDoubt }
+  const ending = ledger.failures.filter(
+    (f) => f.kind !== 'write' && !f.unconfirmed && f.sessionId !== undefined && lostIds.has(f.sessionId),
+  )
+  const explained = new Set(ending.filter((f) => !ledger.isDefinite(f)).map((f) => f.sessionId))
+  const sessionsEndedBy = (kind: FailedCall['kind']): Counted => {
+    const ids = new Set(ending.filter((f) => f.kind === kind).map((f) => f.sessionId))
+    const inDoubt = [...ids].filter((id) => explained.has(id)).length
+    return { definite: ids.size - inDoubt, inDoubt }
   }
-  const ended = (f: FailedCall): boolean => f.sessionId !== undefined && lostIds.has(f.sessionId)
+  let writes = { definite: 0, inDoubt: 0 }
+  for (const f of ledger.failures) {
+    if (f.kind !== 'write' || f.marker === undefined || !foundKeys.has(f.marker)) continue
+    writes = ledger.isDefinite(f)
+      ? { ...writes, definite: writes.definite + 1 }
+      : { ...writes, inDoubt: writes.inDoubt + 1 }
+  }
   return {
-    writes: count('write', (f) => f.marker !== undefined && foundKeys.has(f.marker)),
-    signIns: durable ? count('signin', ended) : undefined,
-    signOuts: durable ? count('signout', ended) : undefined,
-    revocations: durable ? count('revoke', ended) : undefined,
+    writes,
+    signIns: durable ? sessionsEndedBy('signin') : undefined,
+    signOuts: durable ? sessionsEndedBy('signout') : undefined,
+    revocations: durable ? sessionsEndedBy('revoke') : undefined,
   }
 }
 
