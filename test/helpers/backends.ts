@@ -11,6 +11,7 @@ import { RedisStore, type RedisStoreOptions } from '../../src/stores/redis/redis
 import type { AdminStore } from '../../src/admin/admin-store.js'
 import type { RedisClientLike } from '../../src/stores/redis/redis-client.js'
 import type { SessionStore } from '../../src/core/store.js'
+import { keysWithTtl } from './keys-with-ttl.js'
 
 export type BackendName =
   'memory' | 'node-redis single' | 'ioredis single' | 'node-redis cluster' | 'ioredis cluster'
@@ -142,27 +143,7 @@ export async function openBackend(
     redis: store,
     client,
     prefix,
-    async keys() {
-      const out: { key: string; pttl: number }[] = []
-      for (const node of await store.redis.masters()) {
-        let cursor = '0'
-        do {
-          const reply = (await node.send(undefined, [
-            'SCAN',
-            cursor,
-            'MATCH',
-            `${prefix}*`,
-            'COUNT',
-            '1000',
-          ])) as [unknown, unknown[]]
-          cursor = String(reply[0])
-          for (const key of reply[1].map(String)) {
-            out.push({ key, pttl: Number(await node.send(undefined, ['PTTL', key])) })
-          }
-        } while (cursor !== '0')
-      }
-      return out
-    },
+    keys: () => keysWithTtl(store, prefix),
     send: (key, args) => store.redis.send(key, args),
     async close() {
       await store.close()

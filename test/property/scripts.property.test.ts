@@ -24,6 +24,7 @@ import type { RedisClientLike } from '../../src/stores/redis/redis-client.js'
 import { refFromToken } from '../../src/core/token.js'
 import { encodeUserId } from '../../src/core/user-id.js'
 import { randomPrefix } from '../helpers/backends.js'
+import { keysWithTtl } from '../helpers/keys-with-ttl.js'
 import { Browser, type Request } from '../helpers/browser.js'
 
 type Kind = 'read' | 'save' | 'signIn' | 'rotate' | 'signOut' | 'revoke'
@@ -219,29 +220,6 @@ class Run {
     const { req } = await this.open(this.kits[0], { cookie: token })
     return req.session.isNew ? undefined : req
   }
-}
-
-/** Every key under `prefix` on every master, with its PTTL. */
-async function keysWithTtl(store: RedisStore, prefix: string): Promise<{ key: string; pttl: number }[]> {
-  const out: { key: string; pttl: number }[] = []
-  for (const node of await store.redis.masters()) {
-    let cursor = '0'
-    do {
-      const reply = (await node.send(undefined, [
-        'SCAN',
-        cursor,
-        'MATCH',
-        `${prefix}*`,
-        'COUNT',
-        '1000',
-      ])) as [unknown, unknown[]]
-      cursor = String(reply[0])
-      for (const key of reply[1].map(String)) {
-        out.push({ key, pttl: Number(await node.send(undefined, ['PTTL', key])) })
-      }
-    } while (cursor !== '0')
-  }
-  return out
 }
 
 /** Live signed-in sessions of `encodedUser`, found by walking the store (not the index). */

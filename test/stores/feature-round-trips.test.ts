@@ -9,7 +9,8 @@ import { createSessionkit, type MeterLike, type Sessionkit, type SessionkitOptio
 import { refFromToken } from '../../src/core/token.js'
 import { scripts } from '../../src/stores/redis/scripts.js'
 import { openBackend, type Backend, type BackendName } from '../helpers/backends.js'
-import { Browser, sleep } from '../helpers/browser.js'
+import { Browser } from '../helpers/browser.js'
+import { CommandLog } from '../helpers/command-log.js'
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js'
 
 const NOOP_METER: MeterLike = {
@@ -22,9 +23,7 @@ describe.each<BackendName>(['node-redis single', 'ioredis single'])('feature rou
   let server: RedisProcess
   let backend: Backend
   let control: Redis
-  let monitor: Redis
-  const seen: { args: string[]; source: string }[] = []
-  let markers = 0
+  let log: CommandLog
 
   const kitWith = (options: Omit<SessionkitOptions, 'store'> = {}): Sessionkit =>
     createSessionkit({ store: backend.store, cookie: { secure: false }, deviceParser: false, ...options })
@@ -35,35 +34,16 @@ describe.each<BackendName>(['node-redis single', 'ioredis single'])('feature rou
     control = new Redis(server.url)
     for (const script of Object.values(scripts)) await control.script('LOAD', script.source)
     await kitWith().listSessions('warm-up')
-    monitor = await control.monitor()
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      seen.push({ args, source })
-    })
+    log = await CommandLog.start(control)
   })
   afterAll(async () => {
-    monitor.disconnect()
+    log.stop()
     control.disconnect()
     await backend.close()
     await server.stop()
   })
 
-  async function commandsOf(fn: () => Promise<unknown>): Promise<string[]> {
-    const id = ++markers
-    await control.echo(`start-${id}`)
-    await fn()
-    await control.echo(`end-${id}`)
-    const deadline = Date.now() + 10_000
-    while (!seen.some((c) => c.args[1] === `end-${id}`)) {
-      if (Date.now() > deadline) throw new Error('MONITOR did not see the end marker')
-      await sleep(5)
-    }
-    const start = seen.findIndex((c) => c.args[1] === `start-${id}`)
-    const end = seen.findIndex((c) => c.args[1] === `end-${id}`)
-    return seen
-      .slice(start + 1, end)
-      .filter((c) => c.source !== 'lua')
-      .map((c) => c.args[0]!.toUpperCase())
-  }
+  const commandsOf = (fn: () => Promise<unknown>): Promise<string[]> => log.commandsOf(fn)
 
   it('sessionsOf, readSession and anySessionElevated are one call each, whatever the number of sessions', async () => {
     const kit = kitWith()

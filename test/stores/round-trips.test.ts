@@ -10,6 +10,7 @@ import { refFromToken } from '../../src/core/token.js'
 import { scripts } from '../../src/stores/redis/scripts.js'
 import { openBackend, type Backend, type BackendName } from '../helpers/backends.js'
 import { Browser, sleep } from '../helpers/browser.js'
+import { CommandLog } from '../helpers/command-log.js'
 import { startRedis, type RedisProcess } from '../helpers/redis-server.js'
 
 const clientKinds: BackendName[] = ['node-redis single', 'ioredis single']
@@ -28,9 +29,7 @@ describe.each(clientKinds)('round trips: %s', (name) => {
   let backend: Backend
   let kit: Sessionkit
   let control: Redis
-  let monitor: Redis
-  const seen: { args: string[]; source: string }[] = []
-  let markers = 0
+  let log: CommandLog
 
   beforeAll(async () => {
     server = await startRedis()
@@ -43,36 +42,16 @@ describe.each(clientKinds)('round trips: %s', (name) => {
     // The store's first call asks Redis for its clock (TIME, once per store, see 'the first call of a store'):
     // make it here, so the counts below are the steady state.
     await kit.listSessions('warm-up')
-    monitor = await control.monitor()
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      seen.push({ args, source })
-    })
+    log = await CommandLog.start(control)
   })
   afterAll(async () => {
-    monitor.disconnect()
+    log.stop()
     control.disconnect()
     await backend.close()
     await server.stop()
   })
 
-  /** The commands (not counting those run inside scripts) that `fn` sent to Redis. */
-  async function commandsOf(fn: () => Promise<unknown>): Promise<string[]> {
-    const id = ++markers
-    await control.echo(`start-${id}`)
-    await fn()
-    await control.echo(`end-${id}`)
-    const deadline = Date.now() + 10_000
-    while (!seen.some((c) => c.args[1] === `end-${id}`)) {
-      if (Date.now() > deadline) throw new Error('MONITOR did not see the end marker')
-      await sleep(5)
-    }
-    const start = seen.findIndex((c) => c.args[1] === `start-${id}`)
-    const end = seen.findIndex((c) => c.args[1] === `end-${id}`)
-    return seen
-      .slice(start + 1, end)
-      .filter((c) => c.source !== 'lua')
-      .map((c) => c.args[0]!.toUpperCase())
-  }
+  const commandsOf = (fn: () => Promise<unknown>): Promise<string[]> => log.commandsOf(fn)
 
   async function signedIn(user: string): Promise<Browser> {
     const browser = new Browser(kit)

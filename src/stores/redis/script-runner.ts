@@ -112,7 +112,7 @@ export class ScriptRunner {
         if (this.#confirmation && options.confirm?.(reply) && routeKey !== undefined) {
           this.#deadlines.describe(
             call,
-            `${script.name} (done by the primary; the replicas' confirmation, waitForReplicas)`,
+            `${script.name}, done by the primary, waiting for its replicas (waitForReplicas),`,
           )
           this.#confirm(routeKey, this.#confirmation).then(() => {
             this.#deliver(call, reply, options.read, resolve, reject, script.name)

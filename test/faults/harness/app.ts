@@ -36,6 +36,7 @@ import { createSessionkit, RedisStore, type Session } from 'sessionkit'
 import { sessionMiddleware } from 'sessionkit/express'
 import { sessionPlugin } from 'sessionkit/fastify'
 import type { RedisStoreOptions } from '../../../src/stores/redis/redis-store.js'
+import { keysWithTtl } from '../../helpers/keys-with-ttl.js'
 
 interface Target {
   readonly url?: string
@@ -165,24 +166,9 @@ async function scan(redis: RedisStore): Promise<unknown> {
       sessions.push({ id: s.ref.id, user: fields.get('_u') ?? null })
     }
   })
-  const keysWithoutTtl: string[] = []
-  for (const node of await redis.redis.masters()) {
-    let cursor = '0'
-    do {
-      const reply = (await node.send(undefined, [
-        'SCAN',
-        cursor,
-        'MATCH',
-        `${redis.keys.prefix}*`,
-        'COUNT',
-        '1000',
-      ])) as [unknown, unknown[]]
-      cursor = String(reply[0])
-      for (const key of reply[1].map(String)) {
-        if (Number(await node.send(undefined, ['PTTL', key])) === -1) keysWithoutTtl.push(key)
-      }
-    } while (cursor !== '0')
-  }
+  const keysWithoutTtl = (await keysWithTtl(redis, redis.keys.prefix))
+    .filter((k) => k.pttl === -1)
+    .map((k) => k.key)
   return { sessions, keysWithoutTtl }
 }
 
