@@ -112,9 +112,9 @@ export class ScriptRunner {
         if (this.#confirmation && options.confirm?.(reply) && routeKey !== undefined) {
           this.#deadlines.describe(
             call,
-            `${script.name}, done by the primary, waiting for its replicas (waitForReplicas),`,
+            `${script.name}, answered by the primary, waiting for its replicas (waitForReplicas),`,
           )
-          this.#confirm(routeKey, this.#confirmation).then(() => {
+          this.#confirm(script.name, routeKey, this.#confirmation).then(() => {
             this.#deliver(call, reply, options.read, resolve, reject, script.name)
           }, fail)
           return
@@ -187,19 +187,19 @@ export class ScriptRunner {
    * node refuses because it has become a replica meanwhile: whether the write reached the new primary (a graceful
    * failover) or died with the old one (a forced one) cannot be told from here, so it is not reported as done.
    */
-  async #confirm(routeKey: string, confirmation: ReplicaConfirmation): Promise<void> {
+  async #confirm(operation: string, routeKey: string, confirmation: ReplicaConfirmation): Promise<void> {
     let acknowledged: number
     try {
       acknowledged = await this.#redis.wait(routeKey, confirmation.replicas, confirmation.timeoutMs)
     } catch (error) {
       throw new StoreUnavailableError(
-        `the primary did the write, but WAIT failed (waitForReplicas): ${messageOf(error)}; a failover may undo it, so it is not reported as done`,
+        `redis ${operation}: the primary answered, but WAIT failed (waitForReplicas): ${messageOf(error)}; a failover may undo what it did, so it is not reported as done`,
         { cause: error },
       )
     }
     if (acknowledged < confirmation.replicas) {
       throw new StoreUnavailableError(
-        `the primary did the write, but ${acknowledged} of ${confirmation.replicas} replicas confirmed it within ${confirmation.timeoutMs} ms (waitForReplicas): a failover may undo it, so it is not reported as done`,
+        `redis ${operation}: the primary answered, but ${acknowledged} of ${confirmation.replicas} replicas confirmed it within ${confirmation.timeoutMs} ms (waitForReplicas): a failover may undo what it did, so it is not reported as done`,
       )
     }
   }
