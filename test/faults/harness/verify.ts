@@ -321,15 +321,12 @@ function replays(
     const inDoubt = [...ids].filter((id) => explained.has(id)).length
     return { definite: ids.size - inDoubt, inDoubt }
   }
-  let writes = { definite: 0, inDoubt: 0 }
-  for (const f of ledger.failures) {
-    if (f.kind !== 'write' || f.marker === undefined || !foundKeys.has(f.marker)) continue
-    writes = ledger.isDefinite(f)
-      ? { ...writes, definite: writes.definite + 1 }
-      : { ...writes, inDoubt: writes.inDoubt + 1 }
-  }
+  const storedWrites = ledger.failures.filter(
+    (f) => f.kind === 'write' && f.marker !== undefined && foundKeys.has(f.marker),
+  )
+  const definiteWrites = storedWrites.filter((f) => ledger.isDefinite(f)).length
   return {
-    writes,
+    writes: { definite: definiteWrites, inDoubt: storedWrites.length - definiteWrites },
     signIns: durable ? sessionsEndedBy('signin') : undefined,
     signOuts: durable ? sessionsEndedBy('signout') : undefined,
     revocations: durable ? sessionsEndedBy('revoke') : undefined,
